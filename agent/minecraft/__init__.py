@@ -8,7 +8,7 @@ Two steps, so the multi-line assembler can use the first alone:
 * :func:`classify` reads a message and returns its tags and fields.
 """
 
-from agent.minecraft.header import Header, LineFormat, parse_header
 from agent.minecraft.events import Event, classify
+from agent.minecraft.header import Header, LineFormat, parse_header
 
 __all__ = ["Event", "Header", "LineFormat", "classify", "parse_header"]
