@@ -1,0 +1,185 @@
+"""Configuration: file + environment, defaults documented, errors that name key and file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from agent.config import AgentConfig, load_config, read_token, token_format_ok
+from agent.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "config.example.toml"
+
+MINIMAL = """
+[api]
+url = "https://api.example.com"
+token_file = "{token_file}"
+
+[[servers]]
+id = "survival"
+log = "/srv/mc/logs/latest.log"
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in [n for n in __import__("os").environ if n.startswith("SERVEROPS_")]:
+        monkeypatch.delenv(name)
+    token = tmp_path / "token"
+    token.write_text("so_test_abcdefgh12345678\n")
+    path = tmp_path / "config.toml"
+    path.write_text(MINIMAL.format(token_file=token))
+    return path
+
+
+def _all_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _all_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.add(prefix + name)
+    return keys
+
+
+class TestExampleFile:
+    def test_example_parses_and_matches_the_defaults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """config.example.toml is valid and every value it shows is the real default."""
+        for name in [n for n in __import__("os").environ if n.startswith("SERVEROPS_")]:
+            monkeypatch.delenv(name)
+        example = load_config(EXAMPLE)
+        defaults = AgentConfig()
+        for section in ("api", "state", "spool", "reader", "filters", "metrics", "logging"):
+            assert getattr(example, section) == getattr(defaults, section), section
+
+    def test_example_documents_every_key(self) -> None:
+        """Every configuration key appears in config.example.toml (set or commented out)."""
+        text = EXAMPLE.read_text()
+        missing = []
+        for key in sorted(_all_keys(AgentConfig)):
+            section, _, name = key.rpartition(".")
+            if not re.search(rf"^#?\s*{re.escape(name)} =", text, re.MULTILINE):
+                missing.append(key)
+            assert section == "" or f"[{section}]" in text or f"[[{section}]]" in text
+        server_keys = {f"servers.{k}" for k in ("id", "log", "timezone", "encoding", "read_from")}
+        assert not [k for k in missing if k not in server_keys and k != "servers"]
+        assert tomllib.loads(text)["servers"][0]["id"] == "survival"
+
+
+class TestLoading:
+    def test_environment_overrides_the_file(
+        self, config_file: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SERVEROPS_API__CONCURRENCY beats the file; other keys of the table stay."""
+        monkeypatch.setenv("SERVEROPS_API__CONCURRENCY", "3")
+        config = load_config(config_file)
+        assert config.api.concurrency == 3
+        assert config.api.url == "https://api.example.com"
+        assert config.servers[0].id == "survival"
+
+    @pytest.mark.parametrize(
+        ("extra", "expected"),
+        [
+            ('[filters]\nip = "mask"\n', r"filters\.ip: Input should be 'keep', 'hash' or 'drop'"),
+            ("[filters]\nbogus = 1\n", r"filters\.bogus: unknown key"),
+            (
+                '[filters]\ninclude_tags = ["chatt"]\n',
+                r"filters\.include_tags: unknown tag\(s\) chatt",
+            ),
+            (
+                '[filters]\nexclude_patterns = ["("]\n',
+                r"filters\.exclude_patterns: invalid regular",
+            ),
+            ("[api]\nconcurrency = 0\n", r"api\.concurrency: Input should be greater"),
+            (
+                '[[servers]]\nid = "b"\nlog = "x"\ntimezone = "Mars/Olympus"\n',
+                r"servers\.1\.timezone: unknown timezone 'Mars/Olympus'",
+            ),
+            ('[[servers]]\nid = "b"\nlog = "x"\nencoding = "utf-9"\n', r"unknown encoding 'utf-9'"),
+            (
+                '[[servers]]\nid = "survival"\nlog = "x"\n',
+                r"servers: duplicate server id\(s\) survival",
+            ),
+        ],
+    )
+    def test_errors_name_the_file_and_the_key(
+        self, config_file: Path, extra: str, expected: str
+    ) -> None:
+        """A wrong value is a ConfigError that names the file and the key path."""
+        text = config_file.read_text()
+        if extra.startswith("[api]"):
+            text = text.replace("[api]\n", extra)
+        else:
+            text += extra
+        config_file.write_text(text)
+        with pytest.raises(ConfigError) as raised:
+            load_config(config_file)
+        assert str(config_file) in str(raised.value)
+        assert re.search(expected, str(raised.value)), str(raised.value)
+
+    def test_missing_file_and_bad_toml(self, tmp_path: Path) -> None:
+        """A missing or malformed file is a ConfigError, not a traceback."""
+        with pytest.raises(ConfigError, match="config file not found"):
+            load_config(tmp_path / "nope.toml")
+        bad = tmp_path / "bad.toml"
+        bad.write_text("[api\n")
+        with pytest.raises(ConfigError, match="not valid TOML"):
+            load_config(bad)
+
+    def test_plain_http_only_to_loopback(self, config_file: Path) -> None:
+        """http:// to a remote host is refused unless allow_insecure_http is set."""
+        config_file.write_text(
+            config_file.read_text().replace("https://api.example.com", "http://api.example.com")
+        )
+        with pytest.raises(ConfigError, match="plain http is only allowed"):
+            load_config(config_file)
+        config_file.write_text(
+            config_file.read_text().replace("http://api.example.com", "http://127.0.0.1:9")
+        )
+        assert load_config(config_file).api.is_loopback
+
+
+class TestToken:
+    def test_token_never_shows_in_repr_or_errors(
+        self, config_file: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The token is a secret: not in repr(config), not in a validation error."""
+        secret = "so_live_SECRETSECRET123"
+        monkeypatch.setenv("SERVEROPS_API__TOKEN", secret)
+        monkeypatch.setenv("SERVEROPS_API__TOKEN_FILE", "")
+        text = config_file.read_text().replace('token_file = "', 'timeout_seconds = -1\n# "')
+        config_file.write_text(text)
+        with pytest.raises(ConfigError) as raised:
+            load_config(config_file)
+        assert secret not in str(raised.value)
+
+    def test_token_precedence(self, config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """SERVEROPS_TOKEN wins over the token file, which is re-read on each call."""
+        config = load_config(config_file)
+        assert read_token(config.api).get_secret_value() == "so_test_abcdefgh12345678"
+        assert "so_test" not in repr(config) and "so_test" not in str(config)
+        Path(config.api.token_file or "").write_text("so_live_rotated0000000\n")
+        assert read_token(config.api).get_secret_value() == "so_live_rotated0000000"
+        monkeypatch.setenv("SERVEROPS_TOKEN", "so_live_fromenv00000000")
+        assert read_token(config.api).get_secret_value() == "so_live_fromenv00000000"
+
+    @pytest.mark.parametrize(
+        ("token", "ok"),
+        [
+            ("so_live_abcdefgh1234", True),
+            ("so_test_x-y_z12345", True),
+            ("sk_live_abcdefgh", False),
+            ("so_live_", False),
+        ],
+    )
+    def test_token_format(self, token: str, ok: bool) -> None:
+        """Only so_live_/so_test_ tokens pass the format check."""
+        from pydantic import SecretStr
+
+        assert token_format_ok(SecretStr(token)) is ok
