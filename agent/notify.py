@@ -30,15 +30,15 @@ class Notifier:
 
     def ready(self, status: str = "") -> None:
         """The service finished starting (systemd then considers it active)."""
-        self._send("READY=1", status)
+        self._send("READY=1", f"STATUS={status}")
 
     def stopping(self, status: str = "") -> None:
         """Shutdown began."""
-        self._send("STOPPING=1", status)
+        self._send("STOPPING=1", f"STATUS={status}")
 
     def reloading(self, status: str = "") -> None:
         """Reloading the configuration (SIGHUP); call ready() when done."""
-        self._send("RELOADING=1", status)
+        self._send("RELOADING=1", f"STATUS={status}")
 
     def watchdog(self) -> None:
         """The main loop is alive (sent at least every WatchdogSec/2)."""
@@ -51,7 +51,7 @@ class Notifier:
     def _send(self, *fields: str) -> None:
         if not self._address:
             return
-        message = "\n".join(field for field in fields if field).encode()
+        message = "\n".join(field for field in fields if field and field != "STATUS=").encode()
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                 sock.connect(self._address)
