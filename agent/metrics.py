@@ -1,0 +1,76 @@
+"""Every metric the agent exports, defined in one place (STYLE.md habit 9).
+
+Components receive a :class:`Metrics` and update it; nothing else creates metrics. The
+registry is private to the instance (not prometheus_client's global one) so tests and
+several pipelines in one process do not collide. The HTTP endpoint is optional and binds
+to 127.0.0.1 by default: metrics name servers and players' activity.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+PREFIX = "serverops_agent"
+
+
+class Metrics:
+    """The agent's counters and gauges."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.lines_read = Counter(
+            f"{PREFIX}_lines_read", "Log lines read", ["server_id"], registry=r
+        )
+        self.lines_truncated = Counter(
+            f"{PREFIX}_lines_truncated", "Lines cut at max_line_bytes", ["server_id"], registry=r
+        )
+        self.lines_not_utf8 = Counter(
+            f"{PREFIX}_lines_not_utf8",
+            "Lines decoded with the fallback encoding or replacement characters",
+            ["server_id", "decoding"],
+            registry=r,
+        )
+        self.entries = Counter(
+            f"{PREFIX}_entries", "Entries parsed, by tag", ["server_id", "tag"], registry=r
+        )
+        self.entries_filtered = Counter(
+            f"{PREFIX}_entries_filtered", "Entries not sent by decision", ["reason"], registry=r
+        )
+        self.entries_spooled = Counter(
+            f"{PREFIX}_entries_spooled", "Entries written to the spool", registry=r
+        )
+        self.entries_sent = Counter(
+            f"{PREFIX}_entries_sent", "Entries accepted by the API", registry=r
+        )
+        self.entries_retried = Counter(
+            f"{PREFIX}_entries_retried", "Requests retried after a transient error", registry=r
+        )
+        self.entries_dead_lettered = Counter(
+            f"{PREFIX}_entries_dead_lettered", "Entries the API refused for good", registry=r
+        )
+        self.http_responses = Counter(
+            f"{PREFIX}_http_responses", "API responses by HTTP status", ["status"], registry=r
+        )
+        self.spool_depth = Gauge(
+            f"{PREFIX}_spool_entries", "Entries waiting in the spool", registry=r
+        )
+        self.spool_bytes = Gauge(f"{PREFIX}_spool_bytes", "Bytes held by the spool", registry=r)
+        self.spool_full = Gauge(
+            f"{PREFIX}_spool_full", "1 while the spool is full and reading paused", registry=r
+        )
+        self.sending_paused = Gauge(
+            f"{PREFIX}_sending_paused",
+            "1 while sending is paused, by reason (unauthorized, forbidden, quota)",
+            ["reason"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            f"{PREFIX}_last_success_timestamp_seconds",
+            "Unix time of the last entry the API accepted",
+            registry=r,
+        )
+
+    def serve(self, address: str, port: int) -> None:
+        """Expose /metrics over HTTP on address:port (a daemon thread)."""
+        start_http_server(port, addr=address, registry=self.registry)

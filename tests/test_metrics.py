@@ -1,0 +1,35 @@
+"""The Prometheus endpoint: served on loopback, private registry per Metrics."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from agent.metrics import Metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_metrics_endpoint_serves_the_agents_metrics() -> None:
+    """GET /metrics on 127.0.0.1 shows the counters the agent updated."""
+    metrics = Metrics()
+    metrics.entries.labels("survival", "death").inc(3)
+    metrics.http_responses.labels("201").inc()
+    port = _free_port()
+    metrics.serve("127.0.0.1", port)
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'serverops_agent_entries_total{server_id="survival",tag="death"} 3.0' in body
+    assert 'serverops_agent_http_responses_total{status="201"} 1.0' in body
+
+
+def test_two_instances_do_not_share_counters() -> None:
+    """Each Metrics has its own registry (no global state between pipelines or tests)."""
+    first, second = Metrics(), Metrics()
+    first.entries_sent.inc()
+    assert second.registry.get_sample_value("serverops_agent_entries_sent_total") == 0.0
+    assert first.registry.get_sample_value("serverops_agent_entries_sent_total") == 1.0
