@@ -1,0 +1,192 @@
+"""The one retry rule (STYLE.md habit 6): what to do with the API's answer to one entry.
+
+:func:`decide` is a pure function of (HTTP status, ``error.code``, exception) and is the
+only place the rule lives. It looks at the error code first, then the status, then the
+exception:
+
+* ``bad_request`` / 400, 413, 422 → DEAD_LETTER: sending again cannot help.
+* ``unauthorized``, ``forbidden`` / 401, 403 → PAUSE_AUTH: stop sending, keep everything,
+  reload the token and try again every few minutes.
+* ``quota_exceeded`` / 402 → PAUSE_QUOTA: stop sending, keep everything, try again after a
+  long wait (or the server's ``Retry-After``).
+* ``internal``, 429, 5xx, timeouts, connection errors, a body that is not the API's JSON,
+  and any other status → RETRY with full-jitter exponential backoff, forever. A status the
+  contract does not name (a 404 from a wrong URL, say) is retried rather than
+  dead-lettered: a configuration mistake must not throw entries away.
+* any 2xx → ACCEPTED.
+
+The uploader turns a decision into one of the agent's exceptions (:func:`failure`) and
+hands those to tenacity, whose ``retry_if_exception`` uses :func:`should_retry`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import orjson
+from tenacity import RetryCallState, wait_random_exponential
+
+from agent.errors import FatalShipError, PausedShipError, RetryableShipError, ShipError
+
+
+class Outcome(Enum):
+    """What the uploader does with an entry after one attempt."""
+
+    ACCEPTED = "accepted"
+    RETRY = "retry"
+    DEAD_LETTER = "dead_letter"
+    PAUSE_AUTH = "pause_auth"
+    PAUSE_QUOTA = "pause_quota"
+
+
+_BY_CODE = {
+    "bad_request": Outcome.DEAD_LETTER,
+    "unauthorized": Outcome.PAUSE_AUTH,
+    "forbidden": Outcome.PAUSE_AUTH,
+    "quota_exceeded": Outcome.PAUSE_QUOTA,
+    "internal": Outcome.RETRY,
+}
+_BY_STATUS = {
+    400: Outcome.DEAD_LETTER,
+    413: Outcome.DEAD_LETTER,
+    422: Outcome.DEAD_LETTER,
+    401: Outcome.PAUSE_AUTH,
+    403: Outcome.PAUSE_AUTH,
+    402: Outcome.PAUSE_QUOTA,
+}
+
+
+def decide(status: int | None, code: str | None, exc: BaseException | None = None) -> Outcome:
+    """The retry rule: error code first, then HTTP status, then the exception."""
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if status is not None:
+        if 200 <= status < 300:
+            return Outcome.ACCEPTED
+        return _BY_STATUS.get(status, Outcome.RETRY)
+    return Outcome.RETRY  # no answer at all: timeout, refused, reset (exc says which)
+
+
+def parse_error(body: bytes) -> dict[str, Any] | None:
+    """The ``error`` object of an API error body, or None if the body is not the API's JSON."""
+    if not body or body[:1] != b"{":
+        return None
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("code"), str):
+        return error
+    return None
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the transport got back for one request (the seam's return type)."""
+
+    status: int
+    retry_after: str | None
+    body: bytes
+
+
+class TransientError(RetryableShipError):
+    """A retryable failure, with the server's Retry-After (seconds) when it gave one."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class PausedError(PausedShipError):
+    """Sending must pause for everyone; ``outcome`` says why (auth or quota)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcome: Outcome,
+        status: int,
+        error: dict[str, Any] | None,
+        retry_after: float | None,
+    ):
+        super().__init__(message)
+        self.outcome = outcome
+        self.status = status
+        self.error = error
+        self.retry_after = retry_after
+
+
+class RejectedError(FatalShipError):
+    """The API refused the entry for good; carries the answer for the dead-letter file."""
+
+    def __init__(self, message: str, *, status: int, body: bytes):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+def failure(answer: Answer, now: float) -> ShipError | None:
+    """The exception for a non-accepted answer (None when the API accepted the entry)."""
+    error = parse_error(answer.body)
+    code = error["code"] if error else None
+    outcome = decide(answer.status, code)
+    if outcome is Outcome.ACCEPTED:
+        return None
+    retry_after = parse_retry_after(answer.retry_after, now)
+    what = f"HTTP {answer.status}" + (f" {code}" if code else "")
+    if outcome is Outcome.DEAD_LETTER:
+        return RejectedError(what, status=answer.status, body=answer.body)
+    if outcome is Outcome.RETRY:
+        return TransientError(what, status=answer.status, retry_after=retry_after)
+    return PausedError(
+        what, outcome=outcome, status=answer.status, error=error, retry_after=retry_after
+    )
+
+
+def should_retry(exc: BaseException) -> bool:
+    """tenacity's ``retry_if_exception`` predicate: retry transient failures and pauses."""
+    return isinstance(exc, RetryableShipError | PausedShipError)
+
+
+class WaitRetryAfter:
+    """tenacity wait: the server's Retry-After if it sent one, else full-jitter backoff.
+
+    Pauses wait 0 here: the uploader's shared gate holds every request during a pause.
+    """
+
+    def __init__(self, initial: float, maximum: float, cap: float) -> None:
+        self._backoff = wait_random_exponential(multiplier=initial, max=maximum)
+        self._cap = cap
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        """Seconds to sleep before the next attempt."""
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, PausedShipError):
+            return 0.0
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(retry_after, self._cap)
+        return self._backoff(retry_state)

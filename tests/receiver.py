@@ -1,0 +1,282 @@
+"""A local implementation of shared/API.md (POST /logs) with fault injection, for tests.
+
+A minimal HTTP/1.1 keep-alive server on asyncio protocols (fast enough not to be the
+bottleneck in bench/ship.py). It checks the token and the body as the API would, records
+every accepted ``event_id`` (from ``Idempotency-Key``, checked against ``meta.event_id``),
+and injects faults on demand: a rate of 500s or proxy HTML 502s, latency, dropped
+connections, 429 with Retry-After, quota_exceeded, 401 until the token changes, 400 for
+poisoned entries.
+
+In a test: ``with Receiver(token=...) as rx: ... rx.url`` (runs in a thread). As a process
+(for benchmarks): ``python tests/receiver.py --port 0`` prints the port; ``GET /stats``
+answers the counters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import orjson
+
+_REASONS = {
+    200: b"OK",
+    201: b"Created",
+    400: b"Bad Request",
+    401: b"Unauthorized",
+    402: b"Payment Required",
+    403: b"Forbidden",
+    404: b"Not Found",
+    429: b"Too Many Requests",
+    500: b"Internal Server Error",
+    502: b"Bad Gateway",
+}
+_HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+_QUOTA = {
+    "error": {
+        "code": "quota_exceeded",
+        "message": "tier quota exceeded for storage_bytes",
+        "metric": "storage_bytes",
+        "quotas": [
+            {
+                "metric": "storage_bytes",
+                "used": 10737418240,
+                "limit": 10737418240,
+                "cumulative": True,
+            }
+        ],
+    }
+}
+
+
+@dataclass
+class Faults:
+    """What the receiver does wrong; change the fields at any time from the test thread."""
+
+    error_rate: float = 0.0  # fraction answered 500 {"error": {"code": "internal"}}
+    html_502_rate: float = 0.0  # fraction answered with a proxy's HTML 502
+    drop_rate: float = 0.0  # fraction whose connection is closed without an answer
+    too_many_rate: float = 0.0  # fraction answered 429 with Retry-After
+    retry_after: str = "1"
+    latency: float = 0.0  # seconds before each answer
+    quota_exceeded: bool = False
+    forbidden: bool = False
+    poisoned: set[str] = field(default_factory=set)  # event_ids answered 400 bad_request
+    seed: int = 1
+
+
+class ReceiverState:
+    """Counters and the accepted event_ids (read them from the test thread)."""
+
+    def __init__(self, token: str, faults: Faults) -> None:
+        self.token = token
+        self.faults = faults
+        self.random = random.Random(faults.seed)
+        self.accepted: collections.Counter[str] = collections.Counter()
+        self.accepted_total = 0
+        self.requests = 0
+        self.statuses: collections.Counter[int] = collections.Counter()
+        self.auth_headers: set[str] = set()
+        self.first_accepted_at: float | None = None
+        self.last_accepted_at: float | None = None
+        self.order: list[str] | None = None  # set to [] to record the arrival order
+
+    def answer(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes, bytes] | None:
+        """(status, extra header lines, body) for one POST /logs, or None to drop it."""
+        self.requests += 1
+        faults = self.faults
+        rnd = self.random.random
+        if faults.drop_rate and rnd() < faults.drop_rate:
+            return None
+        auth = headers.get(b"authorization", b"")
+        if auth != b"Bearer " + self.token.encode():
+            return _error(401, "unauthorized", "missing or invalid authorization token")
+        if faults.forbidden:
+            return _error(403, "forbidden", "token does not have the required scope")
+        if faults.error_rate and rnd() < faults.error_rate:
+            return _error(500, "internal", "an unexpected error occurred")
+        if faults.html_502_rate and rnd() < faults.html_502_rate:
+            return 502, b"Content-Type: text/html\r\n", _HTML_502
+        if faults.too_many_rate and rnd() < faults.too_many_rate:
+            extra = b"Retry-After: " + faults.retry_after.encode() + b"\r\n"
+            status, _, payload = _error(429, "rate_limited", "slow down")
+            return status, extra, payload
+        if faults.quota_exceeded:
+            return (
+                402,
+                b"Retry-After: " + faults.retry_after.encode() + b"\r\n",
+                orjson.dumps(_QUOTA),
+            )
+        key = headers.get(b"idempotency-key", b"").decode()
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return _error(400, "bad_request", "body is not JSON")
+        if not isinstance(doc, dict) or "level" not in doc or "message" not in doc:
+            return _error(400, "bad_request", "missing required field")
+        meta = doc.get("meta") or {}
+        if key in faults.poisoned or meta.get("event_id") != key:
+            return _error(400, "bad_request", "invalid entry")
+        self.accepted[key] += 1
+        self.accepted_total += 1
+        now = time.monotonic()
+        self.first_accepted_at = self.first_accepted_at or now
+        self.last_accepted_at = now
+        if self.order is not None:
+            self.order.append(key)
+        out = b'{"id":"%d","level":"%s","message":"","meta":{},"created_at":"2026-11-22T00:00:00Z"}'
+        return 201, b"", out % (self.accepted_total, doc["level"].encode())
+
+    def stats(self) -> dict[str, object]:
+        """Counters as JSON-able data."""
+        return {
+            "requests": self.requests,
+            "accepted_total": self.accepted_total,
+            "unique": len(self.accepted),
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "first_accepted_at": self.first_accepted_at,
+            "last_accepted_at": self.last_accepted_at,
+        }
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, bytes, bytes]:
+    return status, b"", orjson.dumps({"error": {"code": code, "message": message}})
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection (no pipelining needed by the agent)."""
+
+    def __init__(self, state: ReceiverState) -> None:
+        self.state = state
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].split(b"\r\n")
+            headers = {}
+            for line in head[1:]:
+                name, _, value = line.partition(b":")
+                headers[name.strip().lower()] = value.strip()
+            length = int(headers.get(b"content-length", b"0"))
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            self._handle(head[0], headers, body)
+
+    def _handle(self, request_line: bytes, headers: dict[bytes, bytes], body: bytes) -> None:
+        method, path, *_ = request_line.split(b" ")
+        if method == b"GET" and path == b"/stats":
+            self._reply((200, b"", orjson.dumps(self.state.stats())))
+            return
+        if method != b"POST" or path != b"/logs":
+            self._reply((404, b"", b'{"error":{"code":"not_found","message":"no such path"}}'))
+            return
+        result = self.state.answer(headers, body)
+        if result is None:
+            assert self.transport is not None
+            self.transport.abort()
+            return
+        latency = self.state.faults.latency
+        if latency:
+            asyncio.get_running_loop().call_later(latency, self._reply, result)
+        else:
+            self._reply(result)
+
+    def _reply(self, result: tuple[int, bytes, bytes]) -> None:
+        status, extra, payload = result
+        self.state.statuses[status] += 1
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
+            % (status, _REASONS.get(status, b"Other"), len(payload), extra, payload)
+        )
+
+
+class Receiver:
+    """The receiver on 127.0.0.1 in a background thread (``with Receiver() as rx:``)."""
+
+    def __init__(self, token: str = "so_test_receiver0000", faults: Faults | None = None) -> None:
+        self.state = ReceiverState(token, faults or Faults())
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="receiver", daemon=True)
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """The base URL (the agent appends /logs)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def faults(self) -> Faults:
+        """The live fault settings."""
+        return self.state.faults
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("receiver did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            self._loop.create_server(lambda: _Connection(self.state), "127.0.0.1", 0)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+        self._loop.close()
+
+
+async def _serve_forever(port: int, state: ReceiverState) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _Connection(state), "127.0.0.1", port)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the receiver as a process (benchmarks): prints the port, serves until killed."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="so_test_receiver0000")
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    faults = Faults(error_rate=args.error_rate, latency=args.latency)
+    try:
+        import uvloop  # type: ignore[import-not-found]
+
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        asyncio.run(_serve_forever(args.port, ReceiverState(args.token, faults)))
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
