@@ -55,7 +55,7 @@ from agent.transport import Transport, TransportName, check_url, make_transport
 log = logging.getLogger(__name__)
 
 EVENT_DEGRADED = "ship.degraded"
-EVENT_RECOVERED = "ship.recovered"
+DEGRADED_LOG_INTERVAL = 60.0  # seconds between two ship.degraded warnings
 EVENT_UNAUTHORIZED = "ship.unauthorized"
 EVENT_QUOTA = "ship.quota_exceeded"
 EVENT_RESUMED = "ship.resumed"
@@ -129,7 +129,8 @@ class Uploader:
         self._pending = 0
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
-        self._degraded = False
+        self._failures_unreported = 0
+        self._last_degraded_log = -DEGRADED_LOG_INTERVAL
         self._pause: Outcome | None = None
         self._resume_at = 0.0
         self._probe_free = True
@@ -292,9 +293,6 @@ class Uploader:
         self._pending -= 1
         self._metrics.entries_sent.inc()
         self._metrics.last_success.set(time.time())
-        if self._degraded:
-            self._degraded = False
-            log.info("%s: the API accepts entries again", EVENT_RECOVERED)
         if self._pause is not None:
             self._leave_pause()
         if self._pending < self._options.max_pending // 2:
@@ -341,9 +339,18 @@ class Uploader:
         if self._pause is not None:
             self._probe_free = True  # the probe got no verdict: let the next one try
             self._notify_gate()
-        if not self._degraded:
-            self._degraded = True
-            log.warning("%s: %s; retrying with backoff, nothing is dropped", EVENT_DEGRADED, exc)
+        self._failures_unreported += 1
+        now = self._clock()
+        if now - self._last_degraded_log >= DEGRADED_LOG_INTERVAL:
+            log.warning(
+                "%s: %s (%d transient failure(s) since the last report); retrying with "
+                "backoff, nothing is dropped",
+                EVENT_DEGRADED,
+                exc,
+                self._failures_unreported,
+            )
+            self._failures_unreported = 0
+            self._last_degraded_log = now
 
     # -- pauses ---------------------------------------------------------------------------
 
