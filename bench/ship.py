@@ -118,12 +118,13 @@ def live(args: argparse.Namespace) -> None:
     proc.terminate()
     latencies.sort()
     n = len(latencies)
+    p50, p99 = latencies[n // 2] * 1000, latencies[int(n * 0.99)] * 1000
     print(
         f"live transport={args.transport} concurrency={args.concurrency} "
         f"sync={args.synchronous} error_rate={args.error_rate} rate={args.rate or 'max'}: "
         f"{n} entries in {elapsed:.2f} s = {n / elapsed:,.0f} entries/s; "
         f"CPU {cpu:.2f} s = {cpu / n * 1e6:.0f} µs/entry; "
-        f"latency p50 {latencies[n // 2] * 1000:.1f} ms p99 {latencies[int(n * 0.99)] * 1000:.1f} ms; "
+        f"latency p50 {p50:.1f} ms p99 {p99:.1f} ms; "
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB"
     )
 
