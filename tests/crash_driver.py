@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.auth import static_token  # noqa: E402
-from agent.deadletter import DeadLetterFile  # noqa: E402
-from agent.model import Checkpoint  # noqa: E402
-from agent.spool import Spool, SpoolOptions  # noqa: E402
-from agent.testing import make_records  # noqa: E402
-from agent.uploader import Uploader, UploaderOptions  # noqa: E402
+from agent.auth import static_token
+from agent.deadletter import DeadLetterFile
+from agent.model import Checkpoint
+from agent.spool import Spool, SpoolOptions
+from agent.testing import make_records
+from agent.uploader import Uploader, UploaderOptions
 
 SERVER_ID = "crash"
 FINGERPRINT = "c" * 16

@@ -29,8 +29,18 @@ DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 
 def start(state: Path, url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(DRIVER), "--state", str(state), "--url", url]
-        + ["--entries", str(ENTRIES), "--concurrency", str(CONCURRENCY)],
+        [
+            sys.executable,
+            str(DRIVER),
+            "--state",
+            str(state),
+            "--url",
+            url,
+            "--entries",
+            str(ENTRIES),
+            "--concurrency",
+            str(CONCURRENCY),
+        ],
         env={**os.environ, "SERVEROPS_TOKEN": TOKEN},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -58,7 +68,7 @@ def test_repeated_sigkill_loses_nothing_and_duplicates_stay_bounded(tmp_path: Pa
                 kills += 1
             proc.wait(30)
         proc = start(tmp_path, rx.url)
-        out, err = proc.communicate(timeout=120)
+        _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()[-2000:]
         accepted = rx.state.accepted
     expected = {event_id(SERVER_ID, FINGERPRINT, n) for n in range(ENTRIES)}
