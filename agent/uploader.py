@@ -135,6 +135,7 @@ class Uploader:
         self._resume_at = 0.0
         self._probe_free = True
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: Exception | None = None
 
     def __repr__(self) -> str:
         return f"Uploader({self._transport!r}, concurrency={self._options.concurrency})"
@@ -145,7 +146,8 @@ class Uploader:
         """Send until stopped; with ``until_empty`` also return once the spool is empty.
 
         On stop, requests in flight finish within ``shutdown_deadline_seconds``; records not
-        sent stay in the spool for the next start.
+        sent stay in the spool for the next start. If the spool or the dead-letter file
+        fails, the uploader stops and raises that error (the daemon decides what next).
         """
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
@@ -162,6 +164,8 @@ class Uploader:
             await self._shut_down(workers)
             self._spool.remove_listener(self._on_append)
             await self._transport.aclose()
+        if self._error is not None:
+            raise self._error
 
     def request_stop(self) -> None:
         """Ask :meth:`run` to finish (safe from any thread and from signal handlers)."""
@@ -234,6 +238,10 @@ class Uploader:
                 task = asyncio.create_task(self._retry(record, exc))
                 self._retry_tasks.add(task)
                 task.add_done_callback(self._retry_tasks.discard)
+            except Exception as exc:  # the spool or dead-letter file failed: stop loudly
+                self._fail(exc)
+                self._release()
+                return
 
     async def _retry(self, record: SpooledRecord, first: ShipError) -> None:
         """Retry one record until accepted or refused (tenacity decides the waits)."""
@@ -257,6 +265,16 @@ class Uploader:
             self._reject(record, exc)
         except (_StopRequestedError, asyncio.CancelledError):
             self._release()
+        except Exception as exc:
+            self._fail(exc)
+            self._release()
+
+    def _fail(self, exc: Exception) -> None:
+        """Remember the first unexpected error; run() stops and raises it (nothing is lost:
+        the record stays in the spool)."""
+        if self._error is None:
+            self._error = exc
+        self._stop_now()
 
     async def _interruptible_sleep(self, seconds: float) -> None:
         if self._stopping:

@@ -16,7 +16,7 @@ from agent.auth import TokenProvider, static_token
 from agent.deadletter import DeadLetterFile, read_dead_letters
 from agent.metrics import Metrics
 from agent.retry import Answer, TransientError
-from agent.spool import Spool, SpoolOptions
+from agent.spool import Spool, SpoolError, SpoolOptions
 from agent.testing import FakeTransport, accepted, api_error, make_records
 from agent.uploader import Uploader, UploaderOptions
 
@@ -31,8 +31,10 @@ QUOTA_BODY = (
 class Rig:
     """A spool with records, a fake transport and an uploader wired together."""
 
-    def __init__(self, tmp_path: Path, handler, count: int = 20, token=None, **options) -> None:
-        self.spool = Spool(SpoolOptions(tmp_path / "spool.sqlite3"))
+    def __init__(
+        self, tmp_path: Path, handler, count: int = 20, token=None, spool_class=Spool, **options
+    ) -> None:
+        self.spool = spool_class(SpoolOptions(tmp_path / "spool.sqlite3"))
         self.records = list(make_records(count))
         self.spool.append(self.records, None)
         self.transport = FakeTransport(handler)
@@ -284,3 +286,19 @@ def test_reprs_do_not_show_the_token(tmp_path: Path) -> None:
     provider = static_token(TOKEN)
     assert TOKEN not in repr(provider) + str(provider.current()) + repr(provider.current())
     assert TOKEN not in repr(rig.uploader)
+
+
+class AckFailingSpool(Spool):
+    """A spool whose ack fails, as on a full or broken disk."""
+
+    def ack(self, records) -> None:  # type: ignore[no-untyped-def]
+        raise SpoolError("spool: cannot remove: disk I/O error")
+
+
+def test_a_failing_spool_stops_the_uploader_loudly(tmp_path: Path) -> None:
+    """If acking fails, run() stops and raises the error; the entries stay spooled."""
+    rig = Rig(tmp_path, lambda body, key: accepted(), count=5, spool_class=AckFailingSpool)
+    with pytest.raises(SpoolError):
+        rig.drain()
+    rig.spool.close()
+    assert Spool(SpoolOptions(tmp_path / "spool.sqlite3")).stats().depth == 5
