@@ -229,19 +229,24 @@ class Uploader:
                 self._release()  # stays in the spool
                 continue
             try:
-                await self._send(record)
-            except _StopRequestedError:
-                self._release()
-            except RejectedError as exc:
-                self._reject(record, exc)
-            except ShipError as exc:  # retryable or paused: hand it to a retry task
-                task = asyncio.create_task(self._retry(record, exc))
-                self._retry_tasks.add(task)
-                task.add_done_callback(self._retry_tasks.discard)
+                await self._ship_once(record)
             except Exception as exc:  # the spool or dead-letter file failed: stop loudly
                 self._fail(exc)
                 self._release()
                 return
+
+    async def _ship_once(self, record: SpooledRecord) -> None:
+        """First attempt; a failure that may heal moves to its own retry task."""
+        try:
+            await self._send(record)
+        except _StopRequestedError:
+            self._release()
+        except RejectedError as exc:
+            self._reject(record, exc)
+        except ShipError as exc:  # retryable or paused: hand it to a retry task
+            task = asyncio.create_task(self._retry(record, exc))
+            self._retry_tasks.add(task)
+            task.add_done_callback(self._retry_tasks.discard)
 
     async def _retry(self, record: SpooledRecord, first: ShipError) -> None:
         """Retry one record until accepted or refused (tenacity decides the waits)."""

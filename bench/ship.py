@@ -16,12 +16,16 @@ import argparse
 import asyncio
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +35,7 @@ from agent.deadletter import DeadLetterFile  # noqa: E402
 from agent.model import Checkpoint  # noqa: E402
 from agent.spool import Spool, SpooledRecord, SpoolOptions  # noqa: E402
 from agent.testing import make_records  # noqa: E402
+from agent.transport import HttpxTransport  # noqa: E402
 from agent.uploader import Uploader, UploaderOptions  # noqa: E402
 
 TOKEN = "so_test_bench0000000"
@@ -72,6 +77,17 @@ def uploader_for(spool: Spool, url: str, args: argparse.Namespace, **kw: object)
         backoff_initial_seconds=0.1,
     )
     dead = DeadLetterFile(Path(spool.options.path).with_name("dead.ndjson"))
+    if args.transport == "httpx-aiohttp":  # measured only; not a shipped option
+        import httpx_aiohttp
+
+        kw["transport"] = HttpxTransport(
+            f"{url}/logs",
+            SecretStr(TOKEN),
+            concurrency=args.concurrency,
+            timeout=10,
+            transport=httpx_aiohttp.AiohttpTransport(),
+        )
+        options = replace(options, transport="httpx")
     return Uploader(spool, options, static_token(TOKEN), dead_letters=dead, **kw)  # type: ignore[arg-type]
 
 
@@ -129,14 +145,21 @@ def live(args: argparse.Namespace) -> None:
     )
 
 
+def fill(args: argparse.Namespace) -> None:
+    """Fill a spool with a backlog (run as its own process, so the drain's RSS is clean)."""
+    spool = Spool(SpoolOptions(Path(args.dir) / "spool.sqlite3", max_bytes=8 * 1024**3))
+    step = 10_000
+    for start in range(spool.stats().depth, args.entries, step):
+        count = min(step, args.entries - start)
+        spool.append(make_records(count, start=start), Checkpoint("main-1", "f" * 16, start))
+
+
 def backlog(args: argparse.Namespace) -> None:
-    """Fill the spool with a backlog, then drain it while sampling RSS."""
+    """Fill the spool with a backlog (in a child process), then drain it sampling RSS."""
     tmp = Path(args.dir or tempfile.mkdtemp())
+    command = [sys.executable, __file__, "fill", "--dir", str(tmp), "--entries", str(args.entries)]
+    subprocess.run(command, check=True)
     spool = Spool(SpoolOptions(tmp / "spool.sqlite3", max_bytes=8 * 1024**3))
-    if spool.stats().depth < args.entries:
-        step = 10_000
-        for start in range(0, args.entries, step):
-            spool.append(make_records(step, start=start), Checkpoint("main-1", "f" * 16, start))
     depth = spool.stats().depth
     size = sum(p.stat().st_size for p in tmp.iterdir())
     print(f"backlog: {depth:,} entries, {size / 1e6:.0f} MB on disk; RSS {rss_mb():.1f} MB")
@@ -164,6 +187,7 @@ def backlog(args: argparse.Namespace) -> None:
         f"drained {depth:,} in {elapsed:.0f} s = {depth / elapsed:,.0f} entries/s, "
         f"CPU {cpu / depth * 1e6:.0f} µs/entry; peak RSS {peak:.1f} MB"
     )
+    shutil.rmtree(tmp)
 
 
 def spool_sync(args: argparse.Namespace) -> None:
@@ -191,9 +215,11 @@ def spool_sync(args: argparse.Namespace) -> None:
 def main() -> None:
     """Parse arguments and run one benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=["live", "backlog", "spool-sync"])
+    parser.add_argument("mode", choices=["live", "backlog", "fill", "spool-sync"])
     parser.add_argument("--entries", type=int, default=50_000)
-    parser.add_argument("--transport", choices=["aiohttp", "httpx"], default="aiohttp")
+    parser.add_argument(
+        "--transport", choices=["aiohttp", "httpx", "httpx-aiohttp"], default="aiohttp"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--append-batch", type=int, default=64)
@@ -201,7 +227,7 @@ def main() -> None:
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     parser.add_argument("--dir", default=None, help="where to put the spool (default: /tmp)")
     args = parser.parse_args()
-    {"live": live, "backlog": backlog, "spool-sync": spool_sync}[args.mode](args)
+    {"live": live, "backlog": backlog, "fill": fill, "spool-sync": spool_sync}[args.mode](args)
 
 
 if __name__ == "__main__":
