@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import threading
 import time
@@ -32,11 +33,13 @@ SERVER_ID = "crash"
 FINGERPRINT = "c" * 16
 
 
-def produce(spool: Spool, total: int, batch: int, rate: float, done: threading.Event) -> None:
+def produce(
+    spool: Spool, total: int, batch: int, rate: float, done: threading.Event, stop: threading.Event
+) -> None:
     """Append records from the saved checkpoint on, checkpoint in the same transaction."""
     checkpoint = spool.checkpoint(SERVER_ID)
     position = checkpoint.offset if checkpoint else 0
-    while position < total:
+    while position < total and not stop.is_set():
         count = min(batch, total - position)
         records = make_records(count, server_id=SERVER_ID, fingerprint=FINGERPRINT, start=position)
         position += count
@@ -45,10 +48,20 @@ def produce(spool: Spool, total: int, batch: int, rate: float, done: threading.E
     done.set()
 
 
-async def ship(spool: Spool, uploader: Uploader, produced: threading.Event) -> None:
-    """Run the uploader until everything was produced and accepted."""
+async def ship(
+    spool: Spool, uploader: Uploader, produced: threading.Event, stop: threading.Event
+) -> None:
+    """Run the uploader until everything was produced and accepted, or SIGTERM."""
+
+    def terminate() -> None:  # like the daemon: stop reading, finish in-flight, exit 0
+        stop.set()
+        uploader.request_stop()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
     task = asyncio.create_task(uploader.run())
-    while not (produced.is_set() and spool.stats().depth == 0 and uploader.pending == 0):
+    while not stop.is_set() and not (
+        produced.is_set() and spool.stats().depth == 0 and uploader.pending == 0
+    ):
         await asyncio.sleep(0.02)
     uploader.request_stop()
     await task
@@ -63,21 +76,24 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20_000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--deadline", type=float, default=10.0)
     args = parser.parse_args()
     spool = Spool(SpoolOptions(args.state / "spool.sqlite3"))
-    produced = threading.Event()
-    threading.Thread(
-        target=produce,
-        args=(spool, args.entries, args.batch, args.rate, produced),
-        daemon=True,
-    ).start()
+    produced, stop = threading.Event(), threading.Event()
+    producer = threading.Thread(
+        target=produce, args=(spool, args.entries, args.batch, args.rate, produced, stop)
+    )
+    producer.start()
     uploader = Uploader(
         spool,
-        UploaderOptions(args.url, concurrency=args.concurrency),
+        UploaderOptions(
+            args.url, concurrency=args.concurrency, shutdown_deadline_seconds=args.deadline
+        ),
         static_token(os.environ["SERVEROPS_TOKEN"]),
         dead_letters=DeadLetterFile(args.state / "dead-letter.ndjson"),
     )
-    asyncio.run(ship(spool, uploader, produced))
+    asyncio.run(ship(spool, uploader, produced, stop))
+    producer.join()
     print(f"done: {spool.stats()}", flush=True)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from agent.spool import Spool, SpoolOptions
 from agent.testing import event_id
 from tests.crash_driver import FINGERPRINT, SERVER_ID
-from tests.receiver import Receiver
+from tests.receiver import Faults, Receiver
 
 TOKEN = "so_test_crashtoken00"
 ENTRIES = 50_000
@@ -27,7 +27,7 @@ CONCURRENCY = 8
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
 
 
-def start(state: Path, url: str) -> subprocess.Popen[bytes]:
+def start(state: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -80,3 +80,21 @@ def test_repeated_sigkill_loses_nothing_and_duplicates_stay_bounded(tmp_path: Pa
     spool = Spool(SpoolOptions(tmp_path / "spool.sqlite3"))
     assert spool.stats().depth == 0
     assert spool.checkpoint(SERVER_ID).offset == ENTRIES  # type: ignore[union-attr]
+
+
+def test_sigterm_finishes_in_flight_commits_and_exits_zero(tmp_path: Path) -> None:
+    """SIGTERM: in-flight requests finish and are acked, the rest stays spooled, exit 0."""
+    with Receiver(token=TOKEN, faults=Faults(latency=0.05)) as rx:
+        proc = start(tmp_path, rx.url, "--rate", "5000")
+        wait_for_progress(rx, proc, 200)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        accepted = rx.state.accepted
+    assert accepted and max(accepted.values()) == 1
+    spool = Spool(SpoolOptions(tmp_path / "spool.sqlite3"))
+    produced = spool.checkpoint(SERVER_ID).offset  # type: ignore[union-attr]
+    assert produced < ENTRIES  # it really stopped early
+    remaining = {r.event_id for r in spool.take(ENTRIES)}
+    assert remaining.isdisjoint(accepted)  # every accepted entry was acked before exit
+    assert len(remaining) + len(accepted) == produced  # and nothing else went missing
