@@ -33,8 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenacity import AsyncRetrying, retry_if_exception, stop_never
-
 from agent.auth import TokenProvider
 from agent.deadletter import DeadLetterFile
 from agent.errors import ShipError
@@ -47,7 +45,7 @@ from agent.retry import (
     WaitRetryAfter,
     failure,
     parse_error,
-    should_retry,
+    retry_until_done,
 )
 from agent.spool import Spool, SpooledRecord
 from agent.transport import Transport, TransportName, check_url, make_transport
@@ -128,6 +126,7 @@ class Uploader:
         self._cursor = 0
         self._pending = 0
         self._retry_tasks: set[asyncio.Task[None]] = set()
+        self._sleeping: set[asyncio.Task[object]] = set()
         self._stopping = False
         self._failures_unreported = 0
         self._last_degraded_log = -DEGRADED_LOG_INTERVAL
@@ -152,7 +151,6 @@ class Uploader:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._gate = asyncio.Event()
-        self._stop_event = asyncio.Event()
         self._queue: asyncio.Queue[SpooledRecord | None] = asyncio.Queue()
         self._slots = asyncio.Semaphore(self._options.concurrency)
         self._spool.add_listener(self._on_append)
@@ -191,7 +189,8 @@ class Uploader:
 
     def _stop_now(self) -> None:
         self._stopping = True
-        self._stop_event.set()
+        for task in list(self._sleeping):
+            task.cancel()
         self._wake.set()
         self._notify_gate()
 
@@ -250,22 +249,10 @@ class Uploader:
 
     async def _retry(self, record: SpooledRecord, first: ShipError) -> None:
         """Retry one record until accepted or refused (tenacity decides the waits)."""
-        replay = [first]  # the worker's failed attempt, replayed so tenacity waits first
-
-        async def attempt() -> None:
-            if replay:
-                raise replay.pop()
-            await self._send(record)
-
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(should_retry),
-            wait=self._wait,
-            stop=stop_never,
-            sleep=self._interruptible_sleep,
-            reraise=True,
-        )
         try:
-            await retrying(attempt)
+            await retry_until_done(
+                lambda: self._send(record), first, wait=self._wait, sleep=self._retry_sleep
+            )
         except RejectedError as exc:
             self._reject(record, exc)
         except (_StopRequestedError, asyncio.CancelledError):
@@ -274,20 +261,24 @@ class Uploader:
             self._fail(exc)
             self._release()
 
+    async def _retry_sleep(self, seconds: float) -> None:
+        """Sleep before a retry; stop() cancels sleeping retries (they are not in flight)."""
+        if self._stopping:
+            raise _StopRequestedError
+        task = asyncio.current_task()
+        assert task is not None
+        self._sleeping.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._sleeping.discard(task)
+
     def _fail(self, exc: Exception) -> None:
         """Remember the first unexpected error; run() stops and raises it (nothing is lost:
         the record stays in the spool)."""
         if self._error is None:
             self._error = exc
         self._stop_now()
-
-    async def _interruptible_sleep(self, seconds: float) -> None:
-        if self._stopping:
-            raise _StopRequestedError
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), seconds)
-        if self._stopping:
-            raise _StopRequestedError
 
     async def _send(self, record: SpooledRecord) -> None:
         """One attempt; returns when accepted, raises the ShipError the answer means."""

@@ -34,7 +34,7 @@ from agent.auth import static_token  # noqa: E402
 from agent.deadletter import DeadLetterFile  # noqa: E402
 from agent.model import Checkpoint  # noqa: E402
 from agent.spool import Spool, SpooledRecord, SpoolOptions  # noqa: E402
-from agent.testing import make_records  # noqa: E402
+from agent.testing import FakeTransport, accepted, make_records  # noqa: E402
 from agent.transport import HttpxTransport  # noqa: E402
 from agent.uploader import Uploader, UploaderOptions  # noqa: E402
 
@@ -190,6 +190,20 @@ def backlog(args: argparse.Namespace) -> None:
     shutil.rmtree(tmp)
 
 
+def overhead(args: argparse.Namespace) -> None:
+    """CPU per entry without HTTP: take, ack (one commit each), metrics, tasks, retry glue."""
+    tmp = Path(tempfile.mkdtemp())
+    spool = Spool(SpoolOptions(tmp / "spool.sqlite3"))
+    spool.append(make_records(args.entries), None)
+    fake = FakeTransport(lambda body, key: accepted())
+    uploader = uploader_for(spool, "http://127.0.0.1:9", args, transport=fake)
+    cpu0 = time.process_time()
+    asyncio.run(uploader.run(until_empty=True))
+    cpu = time.process_time() - cpu0
+    print(f"no HTTP (fake transport): {cpu / args.entries * 1e6:.0f} µs/entry")
+    shutil.rmtree(tmp)
+
+
 def spool_sync(args: argparse.Namespace) -> None:
     """Cost of append (batches of 64 + checkpoint) and ack (one per entry) per setting."""
     for mode in ("NORMAL", "FULL"):
@@ -215,7 +229,7 @@ def spool_sync(args: argparse.Namespace) -> None:
 def main() -> None:
     """Parse arguments and run one benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=["live", "backlog", "fill", "spool-sync"])
+    parser.add_argument("mode", choices=["live", "backlog", "fill", "overhead", "spool-sync"])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument(
         "--transport", choices=["aiohttp", "httpx", "httpx-aiohttp"], default="aiohttp"
@@ -227,7 +241,13 @@ def main() -> None:
     parser.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     parser.add_argument("--dir", default=None, help="where to put the spool (default: /tmp)")
     args = parser.parse_args()
-    {"live": live, "backlog": backlog, "fill": fill, "spool-sync": spool_sync}[args.mode](args)
+    {
+        "live": live,
+        "backlog": backlog,
+        "fill": fill,
+        "overhead": overhead,
+        "spool-sync": spool_sync,
+    }[args.mode](args)
 
 
 if __name__ == "__main__":

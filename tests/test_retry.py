@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 
 import httpx
@@ -20,6 +21,7 @@ from agent.retry import (
     failure,
     parse_error,
     parse_retry_after,
+    retry_until_done,
     should_retry,
 )
 
@@ -131,3 +133,28 @@ def test_wait_honours_retry_after_then_uses_full_jitter() -> None:
     waits = [wait(_state(TransientError("x"), 10)) for _ in range(200)]
     assert all(0 <= w <= 8.0 for w in waits)
     assert len(set(waits)) > 100  # jittered, not a fixed schedule
+
+
+def test_retry_until_done_waits_as_told_and_reraises_refusals() -> None:
+    """Transient failures are retried after the wait tenacity picks; a refusal ends it."""
+    slept: list[float] = []
+    script: list[BaseException | None] = [TransientError("x", retry_after=2), None]
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def attempt() -> None:
+        outcome = script.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    wait = WaitRetryAfter(initial=0.5, maximum=8.0, cap=60.0)
+    asyncio.run(
+        retry_until_done(attempt, TransientError("first", retry_after=5), wait=wait, sleep=sleep)
+    )
+    assert slept == [5, 2] and script == []
+
+    refusal = RejectedError("HTTP 400", status=400, body=b"{}")
+    script = [refusal]
+    with pytest.raises(RejectedError):
+        asyncio.run(retry_until_done(attempt, TransientError("first"), wait=wait, sleep=sleep))
