@@ -15,10 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+from crash_driver import FINGERPRINT, SERVER_ID
+from receiver import Faults, Receiver
+
 from agent.spool import Spool, SpoolOptions
 from agent.testing import event_id
-from tests.crash_driver import FINGERPRINT, SERVER_ID
-from tests.receiver import Faults, Receiver
 
 TOKEN = "so_test_crashtoken00"
 ENTRIES = 50_000

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import respx
 from pydantic import SecretStr
+from receiver import Receiver
 
 from agent.auth import static_token
 from agent.deadletter import DeadLetterFile
@@ -19,7 +20,6 @@ from agent.spool import Spool, SpoolOptions
 from agent.testing import make_records
 from agent.transport import AiohttpTransport, HttpxTransport, check_url
 from agent.uploader import Uploader, UploaderOptions
-from tests.receiver import Receiver
 
 TOKEN = "so_test_secret123456"
 URL = "https://api.example.test/logs"
