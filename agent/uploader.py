@@ -31,7 +31,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from agent.auth import TokenProvider
 from agent.deadletter import DeadLetterFile
@@ -80,6 +79,15 @@ class UploaderOptions:
     auth_retry_seconds: float = 180.0
     quota_retry_seconds: float = 900.0
     max_retry_after_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class UploaderStatus:
+    """What ``serverops-agent status`` shows about sending (never the token)."""
+
+    pending: int  # taken from the spool, not yet accepted or dead-lettered
+    paused: str | None  # "unauthorized", "forbidden", "quota" or None
+    last_error: str | None  # the last failure, e.g. "HTTP 503 internal"
 
 
 class _StopRequestedError(Exception):
@@ -135,6 +143,8 @@ class Uploader:
         self._probe_free = True
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: Exception | None = None
+        self._paused_reason: str | None = None
+        self._last_error: str | None = None
 
     def __repr__(self) -> str:
         return f"Uploader({self._transport!r}, concurrency={self._options.concurrency})"
@@ -179,6 +189,10 @@ class Uploader:
     def pending(self) -> int:
         """Records taken from the spool and not yet accepted or dead-lettered."""
         return self._pending
+
+    def status(self) -> UploaderStatus:
+        """Pending count, pause reason and the last failure, for ``status`` and logs."""
+        return UploaderStatus(self._pending, self._paused_reason, self._last_error)
 
     # -- feeding --------------------------------------------------------------------------
 
@@ -329,6 +343,7 @@ class Uploader:
         )
         self._spool.dead_letter((record,))
         self._pending -= 1
+        self._last_error = f"event_id={record.event_id} refused: {exc}"
         self._metrics.entries_dead_lettered.inc()
         log.warning(
             "%s: the API refused event_id=%s for good (%s: %s); kept in %s",
@@ -350,6 +365,7 @@ class Uploader:
 
     def _on_transient(self, exc: TransientError) -> None:
         self._metrics.entries_retried.inc()
+        self._last_error = str(exc)
         if self._pause is not None:
             self._probe_free = True  # the probe got no verdict: let the next one try
             self._notify_gate()
@@ -404,6 +420,7 @@ class Uploader:
         self._resume_at = self._clock() + delay
         self._probe_free = True
         reason = _pause_reason(exc)
+        self._paused_reason = self._last_error = reason
         self._metrics.sending_paused.labels(reason).set(1)
         if first:
             log.error("%s", _pause_message(exc, delay))
@@ -415,6 +432,7 @@ class Uploader:
         for reason in ("unauthorized", "forbidden", "quota"):
             self._metrics.sending_paused.labels(reason).set(0)
         self._pause = None
+        self._paused_reason = None
         self._probe_free = True
         log.info("%s: the API accepts entries again; sending resumed", EVENT_RESUMED)
         self._notify_gate()
@@ -488,12 +506,4 @@ def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def default_paths(state_dir: Path) -> tuple[Path, Path]:
-    """The spool database and dead-letter file inside the state directory."""
-    from agent.deadletter import DEAD_LETTER_FILE
-    from agent.spool import SPOOL_FILE
-
-    return state_dir / SPOOL_FILE, state_dir / DEAD_LETTER_FILE
-
-
-__all__ = ["Uploader", "UploaderOptions", "default_paths"]
+__all__ = ["Uploader", "UploaderOptions", "UploaderStatus"]

@@ -189,6 +189,8 @@ def test_unauthorized_pauses_reloads_the_token_and_resumes(
     assert len(errors) == 1 and "logs:write" in errors[0]
     assert "so_test_" not in caplog.text
     assert rig.metrics.sending_paused.labels("unauthorized")._value.get() == 0
+    assert rig.uploader.status().paused is None
+    assert rig.uploader.status().last_error == "unauthorized"
 
 
 def test_quota_exceeded_pauses_logs_the_figures_and_recovers(
