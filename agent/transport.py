@@ -139,13 +139,18 @@ class HttpxTransport:
         self._url = url
         self._headers = _headers(token)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=limits,
-            http2=http2,
-            transport=transport,  # type: ignore[arg-type]
-            headers={"User-Agent": "serverops-agent"},
-        )
+        try:
+            self._client = httpx.AsyncClient(
+                timeout=timeout,
+                limits=limits,
+                http2=http2,
+                transport=transport,  # type: ignore[arg-type]
+                headers={"User-Agent": "serverops-agent"},
+            )
+        except ImportError as exc:  # http2 without the h2 package
+            raise ConfigError(
+                "api.http2 = true needs the h2 package: pip install 'httpx[http2]'"
+            ) from exc
         self._timeout = timeout
 
     def __repr__(self) -> str:

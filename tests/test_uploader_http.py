@@ -120,3 +120,14 @@ def test_debug_logging_of_http_libraries_never_shows_the_token(
     assert caplog.records  # the libraries did log something
     assert TOKEN not in caplog.text
     assert "Bearer" not in caplog.text
+
+
+def test_http2_without_h2_is_a_config_error() -> None:
+    """Asking for HTTP/2 without the h2 package fails at startup with a clear message."""
+    try:
+        import h2  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="h2"):
+            HttpxTransport(URL, SecretStr(TOKEN), concurrency=1, timeout=5, http2=True)
+    else:
+        pytest.skip("h2 is installed here")
