@@ -37,3 +37,12 @@ def _root(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+def _register_commands() -> None:
+    from agent import cli_ops
+
+    cli_ops.register(app)
+
+
+_register_commands()

@@ -61,6 +61,11 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS counters (
            name TEXT PRIMARY KEY,
            value INTEGER NOT NULL)""",
+    # What the running daemon last said about itself, for `serverops-agent status`.
+    """CREATE TABLE IF NOT EXISTS agent_status (
+           key TEXT PRIMARY KEY,
+           value TEXT NOT NULL,
+           updated REAL NOT NULL)""",
 )
 
 
@@ -167,6 +172,23 @@ class Spool:
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Store a checkpoint alone (lines read that produced no entry, e.g. filtered)."""
         self.append((), checkpoint)
+
+    def publish_status(self, values: dict[str, str], now: float) -> None:
+        """Record the daemon's state (last success, last error, pause) for ``status``."""
+        rows = [(key, value, now) for key, value in values.items()]
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT INTO agent_status (key, value, updated) VALUES (?, ?, ?)"
+                        " ON CONFLICT (key) DO UPDATE"
+                        " SET value = excluded.value, updated = excluded.updated",
+                        rows,
+                    )
+            except sqlite3.Error as exc:
+                raise SpoolError(
+                    f"spool: cannot write status to {self.options.path}: {exc}"
+                ) from exc
 
     def has_room(self) -> bool:
         """True while the spool holds less than its byte cap."""

@@ -1,0 +1,53 @@
+"""The operator's commands: ``check`` and ``status`` (registered on the main app)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agent.check import format_results, run_checks
+from agent.config import load_config
+from agent.errors import AgentError, ConfigError
+from agent.status import format_report, read_status
+
+CONFIG_OPTION = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="Config file (default: $SERVEROPS_AGENT_CONFIG or /etc/serverops-agent/config.toml).",
+    show_default=False,
+)
+
+
+def check(config: Path | None = CONFIG_OPTION) -> None:
+    """Check the config, log paths, state dir, token and API; exit 0 if all pass."""
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"FAIL  config: {exc}", err=True)
+        raise typer.Exit(2) from None
+    results = run_checks(loaded)
+    typer.echo(format_results(results))
+    raise typer.Exit(0 if all(result.ok for result in results) else 1)
+
+
+def status(config: Path | None = CONFIG_OPTION) -> None:
+    """Show the spool, lag, last success and errors (also while the daemon runs)."""
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"serverops-agent: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        report = read_status(loaded)
+    except AgentError as exc:
+        typer.echo(f"serverops-agent: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(format_report(report))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the main app."""
+    app.command("check")(check)
+    app.command("status")(status)
