@@ -1,6 +1,9 @@
 """Line prefixes: which format a line is in and what its prefix says.
 
-INTERFACE STUB: the full implementation (groups A-I) is being written.
+One compiled regex per prefix format (groups A-I of shared/PARSING.md). The first
+characters of a line pick the candidate format, so a line costs one regex match at most
+(two for Bedrock's ``NO LOG FILE! - `` prefix). The level is kept as written
+(``INFO``, ``WARNING``, BungeeCord's localised ``信息``); :mod:`agent.levels` maps it.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+
+from agent.minecraft.text import strip_ansi, strip_colour
 
 
 class LineFormat(Enum):
@@ -30,7 +35,8 @@ class Header:
 
     ``date`` is set only when the prefix carries one (groups A, B, E, I); ``time`` is
     ``None`` for prefixes without a time (Bedrock's bare ``[INFO] ...`` lines).
-    Times are the server's local wall-clock time, as written.
+    Times are the server's local wall-clock time, as written. ``message`` has ANSI
+    escapes removed but keeps ``§`` codes; the other fields have neither.
     """
 
     format: LineFormat
@@ -42,21 +48,189 @@ class Header:
     message: str
 
 
-_LOG4J = re.compile(r"\[(\d\d):(\d\d):(\d\d)\] \[(.*)/([A-Z]+)\]: ")
+# C, D and F share "[hh:mm:ss] [thread/LEVEL]"; the greedy thread group makes the split
+# fall on the last "/" (thread names such as "RCON Client /127.0.0.1 #2" contain one).
+# D's logger is followed by one space, or two on Velocity: the second is not message.
+_LOG4J = re.compile(
+    r"\[(\d\d):(\d\d):(\d\d)\] \[([^\]]*)/([A-Za-z]+)\]"
+    r"(?::(?: |$)| \[([^\]]*)\]:(?: {1,2}|$)| \(([^)]*)\)(?: |$))"
+)
+_CONSOLE = re.compile(r"\[(\d\d):(\d\d):(\d\d) ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
+_FORGE_DATED = re.compile(
+    r"\[(\d\d)([^\W\d_]{3,5})\.?(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})\] "
+    r"\[([^\]]*)/([A-Za-z]+)\] \[([^\]]*)\]:(?: |$)"
+)
+_BEDROCK = re.compile(
+    r"\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:[:.](\d{3}))? ([A-Za-z]+)\](?: |$)"
+)
+_BEDROCK_BARE = re.compile(r"\[(INFO|WARN|WARNING|ERROR|DEBUG|TRACE|FATAL|SEVERE)\](?: |$)")
+_PRE_1_7 = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) \[([A-Za-z]+)\](?: |$)")
+_BUNGEE = re.compile(r"(\d\d):(\d\d):(\d\d) \[([^\]\s]{1,16})\](?: |$)")
+
+_NO_LOG_FILE = "NO LOG FILE! - "
+_FORGE_1_6_LOGGER = "[Minecraft-Server] "
+
+# Forge writes month names in the JVM's locale (English, German, French seen in the
+# wild; JDK 8 and CLDR spellings). An unknown name gives date None, never an error.
+_MONTHS = {
+    **{name: number for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )},
+    "mär": 3, "märz": 3, "mai": 5, "juni": 6, "juli": 7, "sept": 9, "okt": 10, "dez": 12,
+    "janv": 1, "févr": 2, "fév": 2, "mars": 3, "avr": 4, "juin": 6, "juil": 7,
+    "août": 8, "déc": 12,
+}  # fmt: skip
+
+
+def _clean(field: str | None) -> str | None:
+    """A prefix field without ``§`` codes (ANSI is already gone from the whole line)."""
+    if field is None or "§" not in field:
+        return field
+    return strip_colour(field)
+
+
+def _time(
+    hour: str, minute: str, second: str, millis: str | None = None
+) -> tuple[int, int, int, int] | None:
+    """The time tuple, or None when the digits are not a wall-clock time."""
+    h, m, s = int(hour), int(minute), int(second)
+    if h > 23 or m > 59 or s > 60:
+        return None
+    return (h, m, s, int(millis) * 1000 if millis else 0)
+
+
+def _date(year: int, month: int | None, day: int) -> tuple[int, int, int] | None:
+    if month is None or not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    return (year, month, day)
+
+
+def _bracketed(text: str) -> Header | None:
+    """Formats whose prefix starts with ``[``: C, D, F, G, E, I and bare Bedrock."""
+    if text[3:4] == ":":
+        if text[9:10] == "]":
+            match = _LOG4J.match(text)
+            if match is None:
+                return None
+            h, m, s, thread, level, logger, fabric = match.groups()
+            if logger is not None:
+                fmt = LineFormat.LOG4J_LOGGER
+            elif fabric is not None:
+                fmt, logger = LineFormat.FABRIC_DEV, fabric
+            else:
+                fmt = LineFormat.LOG4J
+            time = _time(h, m, s)
+            if time is None:
+                return None
+            return Header(
+                fmt, None, time, level, _clean(thread), _clean(logger), text[match.end() :]
+            )
+        match = _CONSOLE.match(text)
+        if match is None:
+            return None
+        h, m, s, level, logger = match.groups()
+        time = _time(h, m, s)
+        if time is None:
+            return None
+        return Header(
+            LineFormat.CONSOLE, None, time, level, None, _clean(logger), text[match.end() :]
+        )
+    if text[5:6] == "-":
+        return _bedrock(text)
+    if text[1:2].isdigit():
+        return _forge_dated(text)
+    match = _BEDROCK_BARE.match(text)
+    if match is None:
+        return None
+    return Header(LineFormat.BEDROCK, None, None, match[1], None, None, text[match.end() :])
+
+
+def _forge_dated(text: str) -> Header | None:
+    match = _FORGE_DATED.match(text)
+    if match is None:
+        return None
+    day, month, year, h, m, s, ms, thread, level, logger = match.groups()
+    time = _time(h, m, s, ms)
+    if time is None:
+        return None
+    date = _date(int(year), _MONTHS.get(month.lower()), int(day))
+    return Header(
+        LineFormat.FORGE_DATED,
+        date,
+        time,
+        level,
+        _clean(thread),
+        _clean(logger),
+        text[match.end() :],
+    )
+
+
+def _bedrock(text: str) -> Header | None:
+    match = _BEDROCK.match(text)
+    if match is None:
+        return None
+    year, month, day, h, m, s, ms, level = match.groups()
+    time = _time(h, m, s, ms)
+    if time is None:
+        return None
+    date = _date(int(year), int(month), int(day))
+    return Header(LineFormat.BEDROCK, date, time, level, None, None, text[match.end() :])
+
+
+def _pre_1_7(text: str) -> Header | None:
+    """Group A, and B when the message starts with Forge 1.6's ``[Minecraft-Server]``."""
+    match = _PRE_1_7.match(text)
+    if match is None:
+        return None
+    year, month, day, h, m, s, level = match.groups()
+    time = _time(h, m, s)
+    if time is None:
+        return None
+    date = _date(int(year), int(month), int(day))
+    message = text[match.end() :]
+    if message.startswith(_FORGE_1_6_LOGGER):
+        return Header(
+            LineFormat.FORGE_1_6,
+            date,
+            time,
+            level,
+            None,
+            "Minecraft-Server",
+            message[len(_FORGE_1_6_LOGGER) :],
+        )
+    return Header(LineFormat.PRE_1_7, date, time, level, None, None, message)
+
+
+def _bungee(text: str) -> Header | None:
+    match = _BUNGEE.match(text)
+    if match is None:
+        return None
+    h, m, s, level = match.groups()
+    time = _time(h, m, s)
+    if time is None:
+        return None
+    return Header(LineFormat.BUNGEE, None, time, _clean(level), None, None, text[match.end() :])
 
 
 def parse_header(text: str) -> Header | None:
-    """Parse a line's prefix, or return None for a continuation line."""
-    match = _LOG4J.match(text)
-    if match is None:
+    """Parse a line's prefix, or return None for a continuation line.
+
+    Never raises: any text that is not one of the known prefixes is a continuation
+    line (stack traces, banners, binary junk). ANSI escapes are removed first.
+    """
+    if "\x1b" in text:
+        text = strip_ansi(text)
+    first = text[:1]
+    if first == "[":
+        return _bracketed(text)
+    if first.isdigit():
+        if text[4:5] == "-":
+            return _pre_1_7(text)
+        if text[2:3] == ":":
+            return _bungee(text)
         return None
-    hour, minute, second, thread, level = match.groups()
-    return Header(
-        LineFormat.LOG4J,
-        None,
-        (int(hour), int(minute), int(second), 0),
-        level,
-        thread,
-        None,
-        text[match.end() :],
-    )
+    if first == "N" and text.startswith(_NO_LOG_FILE):
+        rest = text[len(_NO_LOG_FILE) :]
+        return _bracketed(rest) if rest[:1] == "[" else None
+    return None
