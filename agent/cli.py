@@ -40,9 +40,10 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from agent import cli_ops
+    from agent import cli_ops, cli_parse
 
     cli_ops.register(app)
+    cli_parse.register(app)
 
 
 _register_commands()

@@ -1,18 +1,33 @@
 """One source stream's bytes in, complete entries out: lines -> headers -> entries.
 
-INTERFACE (minimal implementation; multi-line limits, dates and fields are being
-completed). One :class:`EntryReader` per source file. The caller feeds the bytes it
-reads from ``start_offset`` on; ``committed_offset`` is always the end of the last
-entry returned, which is the checkpoint those entries complete.
+One :class:`EntryReader` per source file. The caller feeds the bytes it reads from
+``start_offset`` on and gets back complete entries only; ``committed_offset`` is always
+the end of the last entry returned, which is the checkpoint those entries complete
+(shared/DESIGN.md, invariant 2): a pending entry, or a partial last line, is never part
+of it. Stages: :class:`~agent.lines.LineSplitter` (bytes -> lines), the Minecraft parser
+(prefix and message), :class:`~agent.multiline.MultilineAssembler` (continuations),
+:class:`~agent.dates.DateTracker` (date and UTC), and the per-server
+:class:`ServerContext` (what one file teaches about the next: players' UUIDs).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
+from functools import lru_cache
+from typing import Any
 
+from agent.dates import Clock, DateTracker, LocalToUtc, host_timezone
 from agent.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
 from agent.minecraft import classify, parse_header
-from agent.model import Entry, RawLine
+from agent.model import Decoding, Entry, Tag
+from agent.multiline import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Assembled, MultilineAssembler
+
+DEFAULT_MAX_PLAYERS = 10_000
+_TIMESTAMP = Tag.TIMESTAMP.value
+_DECODING_RANK = {Decoding.UTF8: 0, Decoding.FALLBACK: 1, Decoding.REPLACED: 2}
 
 
 @dataclass(slots=True, frozen=True)
@@ -22,6 +37,44 @@ class ReaderOptions:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     fallback_encoding: str | None = None
     idle_flush_seconds: float = 1.0  # a pending entry is released after this long idle
+    multiline_max_lines: int = DEFAULT_MAX_LINES
+    multiline_max_bytes: int = DEFAULT_MAX_BYTES
+    timezone: tzinfo | None = None  # the server's zone; None: the host's
+
+
+@lru_cache(maxsize=1)
+def _host_zone() -> tzinfo:
+    return host_timezone()
+
+
+@dataclass(slots=True)
+class ServerContext:
+    """State shared by the readers of one server's files: the players' UUIDs.
+
+    ``UUID of player X is ...`` appears once per login; later lines about X carry only
+    the name. The map is bounded (least recently seen players are forgotten first).
+    """
+
+    max_players: int = DEFAULT_MAX_PLAYERS
+    _uuids: OrderedDict[str, str] = field(default_factory=OrderedDict)
+
+    def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
+        username = fields.get("username")
+        if not isinstance(username, str):
+            return fields
+        uuid = fields.get("uuid")
+        uuids = self._uuids
+        if isinstance(uuid, str):
+            uuids[username] = uuid
+            uuids.move_to_end(username)
+            if len(uuids) > self.max_players:
+                uuids.popitem(last=False)
+            return fields
+        known = uuids.get(username)
+        if known is None:
+            return fields
+        return {**fields, "uuid": known}
 
 
 class EntryReader:
@@ -34,17 +87,26 @@ class EntryReader:
         fingerprint: str,
         start_offset: int = 0,
         options: ReaderOptions | None = None,
+        date_hint: date | None = None,
+        clock: Clock = time.time,
+        context: ServerContext | None = None,
     ) -> None:
         self.options = options or ReaderOptions()
         self.server_id = server_id
         self.fingerprint = fingerprint
+        self.context = context if context is not None else ServerContext()
         self._splitter = LineSplitter(
             start_offset=start_offset,
             max_line_bytes=self.options.max_line_bytes,
             fallback_encoding=self.options.fallback_encoding,
         )
+        self._assembler = MultilineAssembler(
+            max_lines=self.options.multiline_max_lines,
+            max_bytes=self.options.multiline_max_bytes,
+        )
+        zone = self.options.timezone or _host_zone()
+        self._dates = DateTracker(LocalToUtc(zone), date_hint=date_hint, clock=clock)
         self._committed = start_offset
-        self._pending: list[RawLine] = []
         self._pending_since = 0.0
 
     @property
@@ -52,43 +114,89 @@ class EntryReader:
         """End of the last entry returned: the checkpoint offset."""
         return self._committed
 
+    @property
+    def stats(self) -> Any:
+        """The line splitter's counters (lines, truncated, fallback-decoded, replaced)."""
+        return self._splitter.stats
+
     def feed(self, data: bytes, now: float = 0.0) -> list[Entry]:
         """Add bytes; return the entries completed by them (the last one may stay pending)."""
+        lines = self._splitter.feed(data)
+        if not lines:
+            return []
         entries: list[Entry] = []
-        for line in self._splitter.feed(data):
-            if self._pending and parse_header(line.text) is not None:
-                entries.append(self._release())
-            self._pending.append(line)
-            self._pending_since = now
+        add = self._assembler.add
+        build = self._build
+        for line in lines:
+            released = add(line, parse_header(line.text))
+            if released is not None:
+                entries.append(build(released))
+        self._pending_since = now
         return entries
 
     def flush_idle(self, now: float) -> list[Entry]:
         """Release the pending entry if no line was added for ``idle_flush_seconds``."""
-        if self._pending and now - self._pending_since >= self.options.idle_flush_seconds:
-            return [self._release()]
+        if (
+            self._assembler.has_pending
+            and now - self._pending_since >= self.options.idle_flush_seconds
+        ):
+            return self._flush()
         return []
 
     def finish(self) -> list[Entry]:
         """End of a finished stream: release everything, a partial last line included."""
-        self._pending += self._splitter.finish()
-        return [self._release()] if self._pending else []
+        entries = [
+            self._build(released)
+            for line in self._splitter.finish()
+            if (released := self._assembler.add(line, parse_header(line.text))) is not None
+        ]
+        return entries + self._flush()
 
-    def _release(self) -> Entry:
-        lines, self._pending = self._pending, []
-        header = parse_header(lines[0].text)
-        message = header.message if header else lines[0].text
-        event = classify(message, header.level if header else None)
-        entry = Entry(
+    def _flush(self) -> list[Entry]:
+        released = self._assembler.flush()
+        return [] if released is None else [self._build(released)]
+
+    def _build(self, assembled: Assembled) -> Entry:
+        """Turn an assembled entry into an :class:`Entry` (tags, fields, UTC timestamp)."""
+        header = assembled.header
+        lines = assembled.lines
+        first = lines[0]
+        messages = assembled.messages
+        level = header.level if header is not None else None
+        event = classify(messages[0], level)
+        tags = event.tags
+        timestamp = None
+        if header is not None and header.time is not None:
+            timestamp = self._dates.resolve(header.date, header.time)
+            if timestamp is not None:
+                tags = [_TIMESTAMP, *tags]
+        fields = self.context.enrich(event.fields) if event.fields else event.fields
+        if len(lines) == 1:
+            message, raw, truncated, decoding = (
+                messages[0],
+                first.text,
+                first.truncated,
+                first.decoding,
+            )
+        else:
+            message = "\n".join(messages)
+            raw = "\n".join(line.text for line in lines)
+            truncated = any(line.truncated for line in lines)
+            decoding = max((line.decoding for line in lines), key=_DECODING_RANK.__getitem__)
+        self._committed = lines[-1].end
+        return Entry(
             server_id=self.server_id,
             fingerprint=self.fingerprint,
-            offset=lines[0].offset,
+            offset=first.offset,
             end=lines[-1].end,
-            message="\n".join([message, *(line.text for line in lines[1:])]),
-            line="\n".join(line.text for line in lines),
-            log_level=header.level if header else None,
-            thread=header.thread if header else None,
-            tags=event.tags,
-            fields=event.fields,
+            message=message,
+            line=raw,
+            timestamp=timestamp,
+            log_level=level,
+            thread=header.thread if header is not None else None,
+            logger=header.logger if header is not None else None,
+            tags=tags,
+            fields=fields,
+            truncated=truncated or assembled.truncated,
+            decoding=decoding,
         )
-        self._committed = entry.end
-        return entry

@@ -1,0 +1,222 @@
+"""``serverops-agent parse``: log files in, one API body per entry out (JSON lines).
+
+Prints exactly the bodies that would be POSTed. Files are streamed in chunks (plain or
+gzip, recognised by their magic bytes), so memory does not grow with a file's size. A
+file that cannot be read is reported on stderr in one line; the entries read before the
+error are still printed, the other files are still parsed, and the exit code is 1.
+Usage errors (timezone, date, encoding) exit 2 before anything is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import date, tzinfo
+from typing import Annotated, BinaryIO
+
+import typer
+
+from agent.body import encode_lines
+from agent.dates import date_from_filename, load_timezone
+from agent.errors import SourceError
+from agent.fingerprint import FINGERPRINT_BYTES, fingerprint
+from agent.lines import check_encoding
+from agent.model import Entry
+from agent.reader import EntryReader, ReaderOptions, ServerContext
+
+CHUNK_BYTES = 256 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    """The stream's bytes in chunks; a gzip stream (by its magic bytes) decompressed."""
+    head = stream.read(CHUNK_BYTES)
+    if head[:2] == _GZIP_MAGIC:
+        unzipped = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")
+        while chunk := unzipped.read(CHUNK_BYTES):
+            yield chunk
+        return
+    while head:
+        yield head
+        head = stream.read(CHUNK_BYTES)
+
+
+class _Prepend:
+    """A read-only file object: ``head`` followed by the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0 or size >= len(self._head):
+                data, self._head = self._head, b""
+                rest = self._stream.read(-1 if size < 0 else size - len(data))
+                return data + rest
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._stream.read(size)
+
+
+def _with_head(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first FINGERPRINT_BYTES of the stream (for its identity) and all its chunks."""
+    held: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= FINGERPRINT_BYTES:
+            break
+    head = b"".join(held)
+
+    def replay() -> Iterator[bytes]:
+        yield from held
+        yield from chunks
+
+    return head[:FINGERPRINT_BYTES], replay()
+
+
+def parse_stream(
+    stream: BinaryIO,
+    *,
+    make_reader: Callable[[str], EntryReader],
+    emit: Callable[[list[Entry]], None],
+) -> None:
+    """Read ``stream`` to its end, emitting entries as they complete.
+
+    Raises SourceError when the stream fails mid-way, after emitting what was read.
+    """
+    reader: EntryReader | None = None
+    try:
+        head, chunks = _with_head(_chunks(stream))
+        reader = make_reader(fingerprint(head))
+        for chunk in chunks:
+            emit(reader.feed(chunk))
+    except _READ_ERRORS as exc:
+        if reader is not None:
+            emit(reader.finish())
+        raise SourceError(_reason(exc)) from exc
+    emit(reader.finish())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"serverops-agent parse: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _validated(
+    timezone: str | None, on_date: str | None, encoding: str | None
+) -> tuple[tzinfo, date | None, str | None]:
+    try:
+        zone = load_timezone(timezone)
+    except ValueError as exc:
+        raise _usage_error(f"--timezone: {exc}") from None
+    day = None
+    if on_date is not None:
+        try:
+            day = date.fromisoformat(on_date)
+        except ValueError:
+            raise _usage_error(f"--date: {on_date!r} is not a date (YYYY-MM-DD)") from None
+    if encoding is not None:
+        try:
+            check_encoding(encoding)
+        except LookupError:
+            raise _usage_error(f"--encoding: unknown encoding {encoding!r}") from None
+    return zone, day, encoding
+
+
+def parse(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Log files (plain or .gz); '-' or none: stdin.", show_default=False),
+    ] = None,
+    server_id: Annotated[str, typer.Option(help="Sent as meta.server_id.")] = "default",
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="The server's timezone (IANA name); default: the host's."),
+    ] = None,
+    on_date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Date of the first line (YYYY-MM-DD); default: from a rotated file's "
+            "name (YYYY-MM-DD-N.log.gz), else today by the clock.",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...)."),
+    ] = None,
+    raw_line: Annotated[bool, typer.Option(help="Include meta.line, the raw text.")] = False,
+) -> None:
+    """Parse log files and print one JSON body per entry, as it would be POSTed."""
+    zone, day, encoding = _validated(timezone, on_date, encoding)
+    options = ReaderOptions(fallback_encoding=encoding, timezone=zone)
+    context = ServerContext()  # one server: UUIDs seen in one file enrich the next
+    out = typer.get_binary_stream("stdout")
+
+    def emit(entries: list[Entry]) -> None:
+        if entries:
+            out.write(encode_lines(entries, raw_line=raw_line))
+
+    failed = False
+    try:
+        for path in paths or ["-"]:
+            hint = day or (None if path == "-" else date_from_filename(path))
+
+            def make_reader(print_: str, hint: date | None = hint) -> EntryReader:
+                return EntryReader(
+                    server_id=server_id,
+                    fingerprint=print_,
+                    options=options,
+                    date_hint=hint,
+                    clock=time.time,
+                    context=context,
+                )
+
+            error = _parse_path(path, make_reader, emit)
+            if error is not None:
+                failed = True
+                out.flush()  # the entries read before the error come first
+                typer.echo(f"serverops-agent parse: {path}: {error}", err=True)
+        out.flush()
+    except BrokenPipeError:
+        # Whoever read stdout went away (`| head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    if failed:
+        raise typer.Exit(1)
+
+
+def _parse_path(
+    path: str, make_reader: Callable[[str], EntryReader], emit: Callable[[list[Entry]], None]
+) -> str | None:
+    """Parse one path ('-': stdin); return why it could not be read, or None."""
+    try:
+        if path == "-":
+            parse_stream(typer.get_binary_stream("stdin"), make_reader=make_reader, emit=emit)
+        else:
+            with open(path, "rb") as stream:  # noqa: PTH123 (a name from argv, or '-')
+                parse_stream(stream, make_reader=make_reader, emit=emit)
+    except SourceError as exc:
+        return str(exc)
+    except OSError as exc:  # open() failed: missing, a directory, no permission
+        return _reason(exc)
+    return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``parse`` to the main app."""
+    app.command("parse")(parse)

@@ -1,0 +1,209 @@
+"""Dates for log lines that carry only a wall-clock time, and their conversion to UTC.
+
+Pure apart from :func:`host_timezone` (reads the host's zone once, at the edge); the
+clock is injected. The rules (shared/PARSING.md, "Time"):
+
+* **Start date.** A rotated file's name ``YYYY-MM-DD-N.log(.gz)`` gives its date
+  (:func:`date_from_filename`). Otherwise the clock does: the server-local date of "now",
+  except that a line time more than :data:`AHEAD_TOLERANCE` ahead of now's local time
+  cannot have been written today, so it belongs to yesterday (latest.log read just after
+  midnight still holds yesterday's lines).
+* **Next day.** A time more than :data:`BACKWARDS_THRESHOLD` (2 h) earlier than the line
+  before means midnight passed. Smaller steps back stay on the same day: a DST fall-back
+  repeats one hour and NTP steps are seconds to minutes, so neither is misread. The cost:
+  a file silent for more than 22 h across a midnight keeps the old date (log4j rolls
+  latest.log on the first line after midnight, so only size-rolled files can show this).
+* **Full dates.** Formats that carry a date (groups A, B, E, I) use it and reset the
+  inference to it.
+* **DST rule.** Local times are converted with ``zoneinfo``. A time in a *gap* (spring
+  forward, e.g. 02:30 that never happened) uses the offset in force before the gap
+  (``fold=0``), i.e. it lands one hour later in real time than written, the way a clock
+  that missed the change would read. A time in an *overlap* (fall back, 02:30 twice) is
+  the first occurrence (``fold=0``) until the times of the file step back into the
+  repeated hour; from then on it is the second occurrence (``fold=1``) until the
+  repeated hour is left. So UTC never goes backwards across a fall-back.
+* **Output.** UTC ISO 8601 with ``Z``; fractional seconds only when the line had a
+  non-zero fraction (milliseconds when whole, else microseconds).
+
+Conversions are cached per local second: they are on the hot path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+BACKWARDS_THRESHOLD = 2 * 3600  # seconds a time may step back and still be the same day
+AHEAD_TOLERANCE = 3600  # seconds a line time may be ahead of the clock and still be today
+_CACHE_LIMIT = 8192  # local seconds kept per converter (a busy day has ~86,400)
+
+_ROTATED_NAME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-\d+\.log(?:\.gz)?$")
+
+LocalTime = tuple[int, int, int, int]  # hour, minute, second, microsecond
+Clock = Callable[[], float]  # seconds since the epoch
+
+
+def date_from_filename(name: str) -> date | None:
+    """The date of a rotated log4j file (``2026-11-21-3.log.gz``), or None for other names."""
+    match = _ROTATED_NAME.search(Path(name).name)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def host_timezone() -> tzinfo:
+    """The host's timezone as a DST-aware zone: ``$TZ``, ``/etc/localtime``, else UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    localtime = Path("/etc/localtime")
+    try:
+        target = str(localtime.resolve())
+        if "zoneinfo/" in target:
+            return ZoneInfo(target.split("zoneinfo/", 1)[1])
+        with localtime.open("rb") as file:
+            return ZoneInfo.from_file(file, key="localtime")
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def load_timezone(name: str | None) -> tzinfo:
+    """The zone named ``name`` (None: the host's); ValueError for an unknown name."""
+    if name is None:
+        return host_timezone()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {name!r}") from exc
+
+
+def format_utc(moment: datetime) -> str:
+    """UTC ISO 8601 with ``Z``; a fraction only when there is one."""
+    micro = moment.microsecond
+    base = moment.replace(microsecond=0, tzinfo=None).isoformat()
+    if not micro:
+        return base + "Z"
+    if micro % 1000 == 0:
+        return f"{base}.{micro // 1000:03d}Z"
+    return f"{base}.{micro:06d}Z"
+
+
+_ISO_CACHE: dict[datetime, str] = {}
+
+
+def format_utc_cached(moment: datetime) -> str:
+    """:func:`format_utc` memoised (entries of one second share their string)."""
+    text = _ISO_CACHE.get(moment)
+    if text is None:
+        if len(_ISO_CACHE) >= _CACHE_LIMIT:
+            _ISO_CACHE.clear()
+        text = _ISO_CACHE[moment] = format_utc(moment)
+    return text
+
+
+def _is_ambiguous(local: datetime) -> bool:
+    """True when this wall time happens twice (a DST fall-back overlap)."""
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
+
+
+class LocalToUtc:
+    """Converts server-local wall times to aware UTC datetimes, cached per second."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._cache: dict[tuple[int, int, int, int, int], datetime] = {}
+
+    def convert(self, day: date, wall: LocalTime, fold: int = 0) -> datetime:
+        """The UTC instant of ``wall`` on ``day`` (see the module's DST rule)."""
+        hour, minute, second, micro = wall
+        key = (day.toordinal(), hour, minute, second, fold)
+        moment = self._cache.get(key)
+        if moment is None:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            local = datetime(day.year, day.month, day.day, hour, minute, second, fold=fold)
+            moment = local.replace(tzinfo=self.zone).astimezone(UTC)
+            self._cache[key] = moment
+        return moment.replace(microsecond=micro) if micro else moment
+
+    def is_ambiguous(self, day: date, wall: LocalTime) -> bool:
+        """True when ``wall`` on ``day`` happens twice in this zone."""
+        hour, minute, second, _ = wall
+        return _is_ambiguous(
+            datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.zone)
+        )
+
+
+def _seconds_of_day(wall: LocalTime) -> int:
+    return wall[0] * 3600 + wall[1] * 60 + wall[2]
+
+
+class DateTracker:
+    """Infers the date of each line of one stream and converts it to UTC.
+
+    ``date_hint`` is the file's date when known (rotated file name, ``--date``);
+    otherwise the date comes from ``clock`` the first time a line needs one.
+    """
+
+    def __init__(
+        self,
+        converter: LocalToUtc,
+        *,
+        date_hint: date | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.converter = converter
+        self._clock = clock
+        self._day: date | None = date_hint
+        self._last: int | None = None  # seconds of day of the previous timed line
+        self._fold = 0
+
+    @property
+    def current_date(self) -> date | None:
+        """The date the next time-only line would get (None until one is known)."""
+        return self._day
+
+    def resolve(self, day: tuple[int, int, int] | None, wall: LocalTime) -> datetime | None:
+        """The UTC instant of a line with this (optional) date and time; None if impossible."""
+        seconds = _seconds_of_day(wall)
+        last = self._last
+        stepped_back = last is not None and seconds < last
+        if day is not None:
+            try:
+                current = date(*day)
+            except ValueError:
+                return None
+            if current != self._day:
+                self._day, self._fold, stepped_back = current, 0, False
+        elif self._day is None:
+            self._day = self._start_date(seconds)
+        elif stepped_back and last - seconds > BACKWARDS_THRESHOLD:  # type: ignore[operator]
+            self._day += timedelta(days=1)
+            self._fold, stepped_back = 0, False
+        self._last = seconds
+        if stepped_back or self._fold:
+            # Only here is the (rare, uncached) ambiguity check worth its cost.
+            self._fold = int(self.converter.is_ambiguous(self._day, wall))
+        try:
+            return self.converter.convert(self._day, wall, self._fold)
+        except (ValueError, OverflowError):
+            return None
+
+    def _start_date(self, seconds: int) -> date:
+        """Today by the clock in the server's zone; yesterday if the line is far ahead."""
+        now = datetime.fromtimestamp(self._clock(), self.converter.zone)
+        now_seconds = now.hour * 3600 + now.minute * 60 + now.second
+        if seconds - now_seconds > AHEAD_TOLERANCE:
+            return now.date() - timedelta(days=1)
+        return now.date()

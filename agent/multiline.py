@@ -1,0 +1,99 @@
+"""Multi-line entries: continuation lines join the prefixed line before them. Pure.
+
+A line without a recognised prefix (a stack-trace frame, a plugin banner, help output)
+belongs to the entry before it. Rules:
+
+* An entry is released when the next prefixed line arrives, at end of input
+  (:meth:`MultilineAssembler.flush`), or when the caller decides it has been idle long
+  enough (the live tail; the reader keeps the clock, this module keeps none).
+* Bounds: an entry holds at most ``max_lines`` lines and ``max_bytes`` stream bytes.
+  The line that would pass a bound is never dropped: the entry so far is released
+  flagged ``truncated`` and that line starts a new entry (without a header, like a file
+  that starts mid-trace). So memory stays bounded and every byte is still sent.
+* Lines before the first prefixed line (a file starting mid-trace, a bundler's preamble)
+  form their own entry, without a header.
+* The console format (group G) repeats the prefix on every stack-trace line
+  (``[10:32:55 ERROR]: \\tat ...``, ``Caused by: ...``, ``... 5 more``): such lines are
+  continuations too, with their prefix removed from the entry's message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agent.minecraft import Header, LineFormat
+from agent.model import RawLine
+
+DEFAULT_MAX_LINES = 500
+DEFAULT_MAX_BYTES = 256 * 1024
+
+# A console-format message that is a stack-trace line, not a new entry.
+_CONSOLE_TRACE = re.compile(r"\s|Caused by: |Suppressed: |\.\.\. \d+ more")
+
+
+def is_console_trace(header: Header) -> bool:
+    """True for a group-G line whose message is a stack-trace line (it repeats the prefix)."""
+    return header.format is LineFormat.CONSOLE and _CONSOLE_TRACE.match(header.message) is not None
+
+
+@dataclass(slots=True)
+class Assembled:
+    """One entry's lines. ``messages[i]`` is line i's text without its prefix."""
+
+    header: Header | None  # the first line's header; None for leading continuation lines
+    lines: list[RawLine] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    truncated: bool = False  # released at a bound; the following lines form the next entry
+
+
+class MultilineAssembler:
+    """Joins continuation lines to their entry, within bounds."""
+
+    def __init__(
+        self, *, max_lines: int = DEFAULT_MAX_LINES, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        if max_lines < 1 or max_bytes < 1:
+            raise ValueError("max_lines and max_bytes must be positive")
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self._pending: Assembled | None = None
+        self._bytes = 0
+        self.split_entries = 0  # entries released at a bound (counted, never dropped)
+
+    @property
+    def has_pending(self) -> bool:
+        """True when an entry is waiting for more lines."""
+        return self._pending is not None
+
+    def add(self, line: RawLine, header: Header | None) -> Assembled | None:
+        """Add a line (``header`` None: no recognised prefix); return an entry it releases."""
+        pending = self._pending
+        size = line.end - line.offset
+        if pending is None:
+            self._start(line, header)
+            return None
+        if header is not None and not is_console_trace(header):
+            self._start(line, header)
+            return pending
+        if len(pending.lines) >= self.max_lines or self._bytes + size > self.max_bytes:
+            pending.truncated = True
+            self.split_entries += 1
+            self._start(line, None, header.message if header is not None else line.text)
+            return pending
+        pending.lines.append(line)
+        pending.messages.append(header.message if header is not None else line.text)
+        self._bytes += size
+        return None
+
+    def flush(self) -> Assembled | None:
+        """Release the pending entry (end of input, or idle)."""
+        pending, self._pending = self._pending, None
+        self._bytes = 0
+        return pending
+
+    def _start(self, line: RawLine, header: Header | None, message: str | None = None) -> None:
+        if message is None:
+            message = header.message if header is not None else line.text
+        self._pending = Assembled(header, [line], [message])
+        self._bytes = line.end - line.offset
