@@ -98,6 +98,8 @@ def parse_stream(
         reader = make_reader(fingerprint(head))
         for chunk in chunks:
             emit(reader.feed(chunk))
+    except BrokenPipeError:
+        raise  # writing failed, not reading: the caller stops
     except _READ_ERRORS as exc:
         if reader is not None:
             emit(reader.finish())
@@ -212,6 +214,8 @@ def _parse_path(
                 parse_stream(stream, make_reader=make_reader, emit=emit)
     except SourceError as exc:
         return str(exc)
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # open() failed: missing, a directory, no permission
         return _reason(exc)
     return None
