@@ -1,13 +1,32 @@
 """What a message says: tags and fields.
 
-INTERFACE STUB: the full implementation is being written.
+:func:`classify` works on the message without its prefix. Cheap tests come first: the
+first character picks chat (``<``, ``[``, ``*``) and the fixed server sentences; other
+lines are split into a first token and a tail, and the tail's first word picks the
+player event (``logged``, ``lost``, ``joined``, ``has`` ...) or the death index. Most lines
+are plugin and start-up chatter and leave after a few ``startswith`` and dict look-ups.
+
+Chat wins over every other tag for its text (``<Alice> Bob joined the game`` is chat).
+Fields never carry ANSI escapes or ``§`` codes. Decisions (see also
+:mod:`agent.minecraft.connections`):
+
+* ``UUID of player X is U`` is ``connection`` (a step of a login) with username + uuid.
+* Chat names: ``<[Prefix]Steve>`` and ``<Prefix Steve>`` give username ``Steve`` (the
+  last word, after a bracketed prefix); Essentials' ``~Alan`` is a display nickname, not
+  an account, so it is reported as ``nickname`` and no ``username``.
+* ``[Server] text`` (/say) is chat without a username.
+* Bedrock's ``Version X`` line after ``Starting Server`` is ``server`` with ``version``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.minecraft import connections
+from agent.minecraft.deaths import match_prefixed, match_tail
+from agent.minecraft.text import strip_ansi, strip_colour
 from agent.model import Tag
 
 
@@ -19,6 +38,220 @@ class Event:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+_UNKNOWN = Tag.UNKNOWN.value
+_CHAT = Tag.CHAT.value
+_DEATH = Tag.DEATH.value
+_SERVER = Tag.SERVER.value
+_OVERLOADED_TAGS = (Tag.PERFORMANCE.value, Tag.OVERLOADED.value, _SERVER)
+_STARTING_TAGS = (_SERVER, Tag.STARTING.value)
+_STOPPING_TAGS = (_SERVER, Tag.STOPPING.value)
+
+_NAME = re.compile(r"[.*~]?\w{1,32}")
+_LAG = re.compile(r"Running (\d+)ms (?:behind, skipping|or) (\d+) tick")
+_DONE = re.compile(r"Done \(\d+(?:[.,]\d+)?s\)!(?: For help, type .*)?")
+_STARTING_VERSION = re.compile(r"Starting (?:integrated )?minecraft server version (\S+)")
+_BEDROCK_VERSION = re.compile(r"Version:? ([\d*][\w.*\-]*)")
+_STOPPING = frozenset(("Stopping server", "Stopping the server", "Stopping server..."))
+_UUID = re.compile(r"UUID of player (\S+) is (\S+)")
+_VILLAGER = re.compile(
+    r"Villager \S*\['(?P<name>[^']*)'/\d+, .*?(?:l='(?P<world>[^']*)', )?"
+    r"x=(?P<x>-?[\d.]+), y=(?P<y>-?[\d.]+), z=(?P<z>-?[\d.]+).*\] died, message: '(?P<msg>.*)'"
+)
+_JOIN_LEAVE = frozenset(("joined the game", "left the game"))
+_ADVANCEMENTS = (
+    "has made the advancement [",
+    "has reached the goal [",
+    "has completed the challenge [",
+    "has just earned the achievement [",
+)
+
+
+def _event(tags: tuple[str, ...] | list[str], fields: dict[str, Any] | None = None) -> Event:
+    return Event(list(tags), fields if fields is not None else {})
+
+
+def _who(name: str) -> dict[str, Any]:
+    """``username``, or ``nickname`` for an Essentials ``~nick`` display name."""
+    if name.startswith("~"):
+        return {"nickname": name[1:]}
+    return {"username": name}
+
+
+def _chat_name(name: str) -> str:
+    """The player's name in a chat bracket with a rank prefix: ``[Admin]Steve``, ``Admin Steve``."""
+    if name.startswith("[") and "]" in name:
+        name = name[name.index("]") + 1 :]
+    return name.rsplit(" ", 1)[-1].strip()
+
+
+def _angle_chat(text: str) -> Event | None:
+    """``<name> text``."""
+    end = text.find("> ", 1)
+    if end < 0:
+        return None
+    name = _chat_name(text[1:end])
+    fields = _who(name) if name else {}
+    fields["chat"] = text[end + 2 :]
+    return _event((_CHAT,), fields)
+
+
+def _emote(text: str) -> Event | None:
+    """``* name text`` (/me)."""
+    if text[1:2] != " ":
+        return None
+    name, _, said = text[2:].partition(" ")
+    if not name:
+        return None
+    return _event((_CHAT,), {**_who(name), "chat": said})
+
+
+def _bracketed(text: str) -> Event | None:
+    """Lines starting with ``[``: /say, secure-chat and world prefixes, proxies."""
+    if text.startswith("[Server] "):
+        return _event((_CHAT,), {"chat": text[9:]})
+    if text.startswith("[Not Secure] <"):
+        return _angle_chat(text[13:])
+    close = text.find("]")
+    if text[close + 1 : close + 2] == "<":
+        return _angle_chat(text[close + 1 :])
+    parsed = connections.proxy(text)
+    return _event(*parsed) if parsed else None
+
+
+def _overloaded(text: str) -> Event | None:
+    if not text.startswith("Can't keep up!"):
+        return None
+    fields: dict[str, Any] = {}
+    lag = _LAG.search(text)
+    if lag is not None:
+        fields = {"lag_ms": int(lag[1]), "lag_ticks": int(lag[2])}
+    return _event(_OVERLOADED_TAGS, fields)
+
+
+def _lifecycle(text: str) -> Event | None:
+    """``Starting ...``, ``Stopping ...``, ``Server started.``, Bedrock ``Version X``."""
+    if text in _STOPPING:
+        return _event(_STOPPING_TAGS)
+    if text == "Starting Server":
+        return _event(_STARTING_TAGS)
+    if text == "Server started.":
+        return _event((_SERVER,))
+    found = _STARTING_VERSION.fullmatch(text)
+    if found is not None:
+        return _event(_STARTING_TAGS, {"version": found[1]})
+    if text.startswith("Version"):
+        found = _BEDROCK_VERSION.fullmatch(text)
+        if found is not None:  # masked ("**.**.**.**") in shared logs: no version then
+            version = found[1]
+            return _event((_SERVER,), {} if "*" in version else {"version": version})
+    return None
+
+
+def _done(text: str) -> Event | None:
+    """``Done (3.2s)! For help...``; not Geyser's ``Done (...)! Run /geyser help``."""
+    return _event((_SERVER,)) if _DONE.fullmatch(text) else None
+
+
+def _uuid(text: str) -> Event | None:
+    found = _UUID.fullmatch(text)
+    if found is None:
+        return None
+    return _event((connections.CONNECTION,), {"username": found[1], "uuid": found[2]})
+
+
+def _villager(text: str) -> Event | None:
+    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
+    found = _VILLAGER.match(text)
+    if found is None:
+        return None
+    location: dict[str, Any] = {
+        "x": float(found["x"]),
+        "y": float(found["y"]),
+        "z": float(found["z"]),
+    }
+    world = found["world"]
+    if world:
+        location["world"] = world[12:-1] if world.startswith("ServerLevel[") else world
+    entity = found["name"]
+    fields: dict[str, Any] = {"entity": entity, "location": location}
+    said = found["msg"]
+    tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
+    death = match_tail(tail) or match_prefixed(said)
+    if death is not None:
+        fields["death"] = death
+    return _event((_DEATH,), fields)
+
+
+def _player(name: str, tail: str, text: str) -> Event | None:
+    """``<name> <tail>``: connections, advancements and deaths of a player."""
+    head = tail[:4]
+    parsed = None
+    if head == "logg" or tail.startswith("[/"):
+        parsed = connections.java_login(text)
+    elif head == "lost":
+        parsed = connections.java_lost_connection(name, tail)
+    elif head in ("join", "left", "(for"):
+        if tail in _JOIN_LEAVE or (head == "(for" and tail.endswith(") joined the game")):
+            parsed = ([connections.CONNECTION], {"username": name})
+    elif head == "has ":
+        return _advancement(name, tail)
+    elif head[:2] == "(/":
+        parsed = connections.prelogin_lost(text)
+    if parsed is not None:
+        return _event(*parsed)
+    if _NAME.fullmatch(name) is None:
+        return None
+    death = match_tail(tail)
+    if death is None:
+        return None
+    return _event((_DEATH,), {**_who(name), "death": death})
+
+
+def _advancement(name: str, tail: str) -> Event | None:
+    if not tail.endswith("]"):
+        return None
+    for wording in _ADVANCEMENTS:
+        if tail.startswith(wording):
+            fields = {**_who(name), "advancement": tail[len(wording) : -1]}
+            return _event((Tag.ADVANCEMENT.value,), fields)
+    return None
+
+
+# First character -> the checks for fixed sentences starting with it.
+_BY_FIRST = {
+    "<": (_angle_chat,),
+    "[": (_bracketed,),
+    "*": (_emote,),
+    "C": (_overloaded,),
+    "D": (_done,),
+    "S": (_lifecycle,),
+    "V": (_lifecycle, _villager),
+    "U": (_uuid,),
+    "P": (lambda text: _event(*p) if (p := connections.bedrock(text)) else None,),
+    "A": (lambda text: _event((_DEATH,), {"death": d}) if (d := match_prefixed(text)) else None,),
+}
+
+
 def classify(message: str, level: str | None = None) -> Event:
-    """Tag a message and extract its fields."""
-    return Event([Tag.UNKNOWN.value], {})
+    """Tag a message and extract its fields; ``["unknown"]`` when nothing matches.
+
+    ``message`` is the line without its prefix. ``level`` is accepted for callers that
+    have it; no rule depends on it today (the same sentences appear at INFO and WARN).
+    """
+    text = message
+    if "\x1b" in text:
+        text = strip_ansi(text)
+    if "§" in text:
+        text = strip_colour(text)
+    checks = _BY_FIRST.get(text[:1])
+    if checks is not None:
+        for check in checks:
+            event = check(text)
+            if event is not None:
+                return event
+    space = text.find(" ")
+    if space > 0:
+        event = _player(text[:space], text[space + 1 :], text)
+        if event is not None:
+            return event
+    return Event([_UNKNOWN], {})

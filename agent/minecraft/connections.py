@@ -1,0 +1,171 @@
+"""Connection lines: Java logins and logouts, proxies and Bedrock, with their fields.
+
+Each parser takes the message (colour already removed) and returns ``(tags, fields)`` or
+None. ``login``/``logout`` go on exactly one line per session, so that counting ``login``
+tags counts sessions:
+
+* Java: ``name[/ip:port] logged in with entity id N at (x, y, z)`` is the login and
+  ``name lost connection: reason`` the logout. ``joined the game`` / ``left the game``
+  are ``connection`` only: every Java format we know (vanilla from Beta on, Bukkit,
+  Paper, Forge, Fabric) prints the logged-in / lost-connection pair as well.
+* A ``lost connection`` before login (``GameProfile@...[...,name=x,...] (/ip:port)`` or
+  ``name (/ip:port)``) ends no session: ``connection`` only. ``/ip:port lost connection``
+  without a name is a server-list ping: not a connection line at all.
+* Velocity: ``[connected player] name (/ip:port) has connected`` / ``has disconnected``.
+  BungeeCord: ``[name,/ip:port] <-> InitialHandler has connected`` /
+  ``[name] disconnected with: reason``; nameless ``[/ip:port] <-> InitialHandler`` lines
+  are pings.
+* Bedrock: ``Player connected: name, xuid: N`` / ``Player disconnected: ...``;
+  ``Player Spawned: name xuid: N`` is ``connection`` only.
+
+Masked addresses (``/**.**.**.**:1234``) keep their port and have no ``ip``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Parsed = tuple[list[str], dict[str, Any]]
+
+CONNECTION = "connection"
+LOGIN_TAGS = ("connection", "login")
+LOGOUT_TAGS = ("connection", "logout")
+
+_LOGIN = re.compile(
+    r"(?P<name>[^\s\[]+) ?\[(?P<addr>/\[[^\]]*\]:\d+|[^\]]*)\] logged in with entity id -?\d+ at "
+    r"\((?:\[(?P<world>[^\]]*)\])?(?P<x>[^,]+), (?P<y>[^,]+), (?P<z>[^)]+)\)"
+)
+_PRELOGIN_LOST = re.compile(
+    r"(?P<who>.+?) \((?P<addr>/[^)]*)\) lost connection(?:: (?P<reason>.*))?"
+)
+_PROFILE_NAME = re.compile(r"\bname=([^,\]]*)")
+_VELOCITY = re.compile(
+    r"\[connected player\] (?P<name>\S+) \((?P<addr>[^)]*)\) has "
+    r"(?P<what>connected|disconnected)(?:: (?P<reason>.*))?"
+)
+_BUNGEE_CONNECTED = re.compile(
+    r"\[(?P<name>[^,/\]]+),(?P<addr>/[^\]]*)\] <-> InitialHandler has connected"
+)
+_BUNGEE_DISCONNECTED = re.compile(r"\[(?P<name>[^\],/]+)\] disconnected with: (?P<reason>.*)")
+_BEDROCK_PLAYER = re.compile(r"(?P<name>.*?)(?:,? xuid: (?P<xuid>\d+))?(?:, .*)?")
+_XUID_ONLY = re.compile(r"\d{16}")
+
+
+def address(addr: str) -> dict[str, Any]:
+    """``ip``/``port`` of ``/1.2.3.4:5``, ``/[::1]:5``, masked ``/**.**:5``; none for ``local:``."""
+    if not addr.startswith("/"):
+        return {}
+    host, colon, port = addr[1:].rpartition(":")
+    if not colon:
+        host, port = addr[1:], ""
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    fields: dict[str, Any] = {}
+    if host and "*" not in host:
+        fields["ip"] = host
+    if port.isdigit():
+        fields["port"] = int(port)
+    return fields
+
+
+def _location(found: re.Match[str]) -> dict[str, Any] | None:
+    try:
+        location: dict[str, Any] = {
+            "x": float(found["x"]),
+            "y": float(found["y"]),
+            "z": float(found["z"]),
+        }
+    except ValueError:
+        return None
+    if found["world"]:
+        location["world"] = found["world"]
+    return location
+
+
+def java_login(message: str) -> Parsed | None:
+    """``name[/ip:port] logged in with entity id N at ([world]x, y, z)``."""
+    found = _LOGIN.match(message)
+    if found is None:
+        return None
+    fields: dict[str, Any] = {"username": found["name"], **address(found["addr"])}
+    location = _location(found)
+    if location is not None:
+        fields["location"] = location
+    return list(LOGIN_TAGS), fields
+
+
+def java_lost_connection(name: str, tail: str) -> Parsed | None:
+    """``name lost connection: reason``; a nameless ``/ip:port`` is a ping (None)."""
+    if name.startswith("/") or not tail.startswith("lost connection"):
+        return None
+    fields: dict[str, Any] = {"username": name}
+    reason = tail[len("lost connection: ") :] if tail.startswith("lost connection: ") else ""
+    if reason:
+        fields["reason"] = reason
+    return list(LOGOUT_TAGS), fields
+
+
+def prelogin_lost(message: str) -> Parsed | None:
+    """``GameProfile@...[...,name=x,...] (/ip:port) lost connection``: no session ended."""
+    found = _PRELOGIN_LOST.fullmatch(message)
+    if found is None:
+        return None
+    who = found["who"]
+    fields: dict[str, Any] = {}
+    if "GameProfile" in who:
+        profile = _PROFILE_NAME.search(who)
+        if profile and profile[1] and profile[1] != "<null>":
+            fields["username"] = profile[1]
+    elif " " not in who:
+        fields["username"] = who
+    fields.update(address(found["addr"]))
+    if found["reason"]:
+        fields["reason"] = found["reason"]
+    return [CONNECTION], fields
+
+
+def proxy(message: str) -> Parsed | None:
+    """Velocity and BungeeCord player connections; pings and server switches are None."""
+    found = _VELOCITY.fullmatch(message)
+    if found is not None:
+        tags = LOGIN_TAGS if found["what"] == "connected" else LOGOUT_TAGS
+        fields: dict[str, Any] = {"username": found["name"], **address(found["addr"])}
+        if found["reason"]:
+            fields["reason"] = found["reason"]
+        return list(tags), fields
+    found = _BUNGEE_CONNECTED.fullmatch(message)
+    if found is not None:
+        return list(LOGIN_TAGS), {"username": found["name"], **address(found["addr"])}
+    found = _BUNGEE_DISCONNECTED.fullmatch(message)
+    if found is not None:
+        return list(LOGOUT_TAGS), {"username": found["name"], "reason": found["reason"]}
+    return None
+
+
+def bedrock(message: str) -> Parsed | None:
+    """``Player connected: name, xuid: N``, ``Player disconnected: ...``, ``Player Spawned: ...``.
+
+    Bedrock 1.6 writes the xuid alone (``Player connected: 2535413418839840``): a bare
+    16-digit value is taken as the xuid, not a name. Gamertags contain spaces.
+    """
+    if message.startswith("Player connected:"):
+        tags, rest = list(LOGIN_TAGS), message[17:]
+    elif message.startswith("Player disconnected:"):
+        tags, rest = list(LOGOUT_TAGS), message[20:]
+    elif message.startswith("Player Spawned:"):
+        tags, rest = [CONNECTION], message[15:]
+    else:
+        return None
+    rest = rest.strip()
+    fields: dict[str, Any] = {}
+    if _XUID_ONLY.fullmatch(rest):
+        fields["xuid"] = rest
+        return tags, fields
+    found = _BEDROCK_PLAYER.fullmatch(rest)
+    if found is not None:
+        if found["name"]:
+            fields["username"] = found["name"]
+        if found["xuid"]:
+            fields["xuid"] = found["xuid"]
+    return tags, fields
