@@ -57,6 +57,10 @@ _VILLAGER = re.compile(
     r"Villager \S*\['(?P<name>[^']*)'/\d+, .*?(?:l='(?P<world>[^']*)', )?"
     r"x=(?P<x>-?[\d.]+), y=(?P<y>-?[\d.]+), z=(?P<z>-?[\d.]+).*\] died, message: '(?P<msg>.*)'"
 )
+_PROXY_STARTS = "[connected player] "
+_PROXY_ENDS = "<-> InitialHandler has connected"
+_KICKED = "] disconnected with: "
+_STARTING_STARTS = ("Starting minecraft server version ", "Starting integrated minecraft")
 _JOIN_LEAVE = frozenset(("joined the game", "left the game"))
 _ADVANCEMENTS = (
     "has made the advancement [",
@@ -114,8 +118,10 @@ def _bracketed(text: str) -> Event | None:
     close = text.find("]")
     if text[close + 1 : close + 2] == "<":
         return _angle_chat(text[close + 1 :])
-    parsed = connections.proxy(text)
-    return _event(*parsed) if parsed else None
+    if text.startswith(_PROXY_STARTS) or text.endswith(_PROXY_ENDS) or _KICKED in text:
+        parsed = connections.proxy(text)
+        return _event(*parsed) if parsed else None
+    return None
 
 
 def _overloaded(text: str) -> Event | None:
@@ -136,9 +142,10 @@ def _lifecycle(text: str) -> Event | None:
         return _event(_STARTING_TAGS)
     if text == "Server started.":
         return _event((_SERVER,))
-    found = _STARTING_VERSION.fullmatch(text)
-    if found is not None:
-        return _event(_STARTING_TAGS, {"version": found[1]})
+    if text.startswith(_STARTING_STARTS):
+        found = _STARTING_VERSION.fullmatch(text)
+        if found is not None:
+            return _event(_STARTING_TAGS, {"version": found[1]})
     if text.startswith("Version"):
         found = _BEDROCK_VERSION.fullmatch(text)
         if found is not None:  # masked ("**.**.**.**") in shared logs: no version then
@@ -182,32 +189,36 @@ def _villager(text: str) -> Event | None:
     return _event((_DEATH,), fields)
 
 
-def _player(name: str, tail: str, text: str) -> Event | None:
-    """``<name> <tail>``: connections, advancements and deaths of a player."""
-    head = tail[:4]
-    parsed = None
-    if head == "logg" or tail.startswith("[/"):
-        parsed = connections.java_login(text)
-    elif head == "lost":
-        parsed = connections.java_lost_connection(name, tail)
-    elif head in ("join", "left", "(for"):
-        if tail in _JOIN_LEAVE or (head == "(for" and tail.endswith(") joined the game")):
-            parsed = ([connections.CONNECTION], {"username": name})
-    elif head == "has ":
-        return _advancement(name, tail)
-    elif head[:2] == "(/":
-        parsed = connections.prelogin_lost(text)
-    if parsed is not None:
-        return _event(*parsed)
-    if _NAME.fullmatch(name) is None:
-        return None
+def _login(name: str, tail: str, text: str) -> Event | None:
+    parsed = connections.java_login(text)
+    return _event(*parsed) if parsed else None
+
+
+def _lost(name: str, tail: str, text: str) -> Event | None:
+    parsed = connections.java_lost_connection(name, tail)
+    return _event(*parsed) if parsed else None
+
+
+def _prelogin_lost(name: str, tail: str, text: str) -> Event | None:
+    parsed = connections.prelogin_lost(text)
+    return _event(*parsed) if parsed else None
+
+
+def _join_leave(name: str, tail: str, text: str) -> Event | None:
+    if tail in _JOIN_LEAVE or (tail[:1] == "(" and tail.endswith(") joined the game")):
+        return _event((connections.CONNECTION,), {"username": name})
+    return None
+
+
+def _death(name: str, tail: str) -> Event | None:
+    """``<victim> <death template tail>``; the victim must look like a player name."""
     death = match_tail(tail)
-    if death is None:
+    if death is None or _NAME.fullmatch(name) is None:
         return None
     return _event((_DEATH,), {**_who(name), "death": death})
 
 
-def _advancement(name: str, tail: str) -> Event | None:
+def _advancement(name: str, tail: str, text: str) -> Event | None:
     if not tail.endswith("]"):
         return None
     for wording in _ADVANCEMENTS:
@@ -216,6 +227,18 @@ def _advancement(name: str, tail: str) -> Event | None:
             return _event((Tag.ADVANCEMENT.value,), fields)
     return None
 
+
+# The first four characters after the first token -> the player event they announce.
+_BY_HEAD = {
+    "logg": _login,
+    "[/": _login,
+    "lost": _lost,
+    "(/": _prelogin_lost,
+    "join": _join_leave,
+    "left": _join_leave,
+    "(for": _join_leave,
+    "has ": _advancement,
+}
 
 # First character -> the checks for fixed sentences starting with it.
 _BY_FIRST = {
@@ -251,7 +274,10 @@ def classify(message: str, level: str | None = None) -> Event:
                 return event
     space = text.find(" ")
     if space > 0:
-        event = _player(text[:space], text[space + 1 :], text)
+        tail = text[space + 1 :]
+        head = tail[:4]
+        handler = _BY_HEAD.get(head) or _BY_HEAD.get(head[:2])
+        event = handler(text[:space], tail, text) if handler else _death(text[:space], tail)
         if event is not None:
             return event
     return Event([_UNKNOWN], {})

@@ -52,10 +52,10 @@ class Header:
 # fall on the last "/" (thread names such as "RCON Client /127.0.0.1 #2" contain one).
 # D's logger is followed by one space, or two on Velocity: the second is not message.
 _LOG4J = re.compile(
-    r"\[(\d\d):(\d\d):(\d\d)\] \[([^\]]*)/([A-Za-z]+)\]"
+    r"\[\d\d:\d\d:\d\d\] \[([^\]]*)/([A-Za-z]+)\]"
     r"(?::(?: |$)| \[([^\]]*)\]:(?: {1,2}|$)| \(([^)]*)\)(?: |$))"
 )
-_CONSOLE = re.compile(r"\[(\d\d):(\d\d):(\d\d) ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
+_CONSOLE = re.compile(r"\[\d\d:\d\d:\d\d ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
 _FORGE_DATED = re.compile(
     r"\[(\d\d)([^\W\d_]{3,5})\.?(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})\] "
     r"\[([^\]]*)/([A-Za-z]+)\] \[([^\]]*)\]:(?: |$)"
@@ -68,6 +68,9 @@ _PRE_1_7 = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) \[([A-Za-z]+)
 _BUNGEE = re.compile(r"(\d\d):(\d\d):(\d\d) \[([^\]\s]{1,16})\](?: |$)")
 
 _NO_LOG_FILE = "NO LOG FILE! - "
+_UNSEEN = object()
+_CLOCK_CACHE: dict[str, object] = {}
+_CLOCK_CACHE_SIZE = 4096
 _FORGE_1_6_LOGGER = "[Minecraft-Server] "
 
 # Forge writes month names in the JVM's locale (English, German, French seen in the
@@ -106,36 +109,56 @@ def _date(year: int, month: int | None, day: int) -> tuple[int, int, int] | None
     return (year, month, day)
 
 
+_C = LineFormat.LOG4J
+
+
+def _clock(hhmmss: str) -> tuple[int, int, int, int] | None:
+    """``HH:MM:SS`` as a time tuple, cached: consecutive lines share their second."""
+    time = _CLOCK_CACHE.get(hhmmss, _UNSEEN)
+    if time is _UNSEEN:
+        if len(_CLOCK_CACHE) >= _CLOCK_CACHE_SIZE:
+            _CLOCK_CACHE.clear()
+        time = _time(hhmmss[0:2], hhmmss[3:5], hhmmss[6:8])
+        _CLOCK_CACHE[hhmmss] = time
+    return time  # type: ignore[return-value]
+
+
+def _log4j(text: str) -> Header | None:
+    """Groups C, D, F: ``[hh:mm:ss] [thread/LEVEL]``, then ``: ``/``[logger]: ``/``(logger) ``."""
+    match = _LOG4J.match(text)
+    if match is None:
+        return None
+    time = _CLOCK_CACHE.get(text[1:9]) or _clock(text[1:9])
+    if time is None:
+        return None
+    thread, level, logger, fabric = match.groups()
+    if logger is None and fabric is None:  # C, the most common: nothing else to do
+        if "§" in thread:
+            thread = strip_colour(thread)
+        return Header(_C, None, time, level, thread, None, text[match.end() :])
+    if logger is not None:
+        fmt = LineFormat.LOG4J_LOGGER
+    else:
+        fmt, logger = LineFormat.FABRIC_DEV, fabric
+    return Header(fmt, None, time, level, _clean(thread), _clean(logger), text[match.end() :])
+
+
+def _console(text: str) -> Header | None:
+    """Group G: ``[hh:mm:ss LEVEL]: `` (Velocity adds `` [logger]`` before the colon)."""
+    match = _CONSOLE.match(text)
+    if match is None:
+        return None
+    time = _clock(text[1:9])
+    if time is None:
+        return None
+    level, logger = match.groups()
+    return Header(LineFormat.CONSOLE, None, time, level, None, _clean(logger), text[match.end() :])
+
+
 def _bracketed(text: str) -> Header | None:
     """Formats whose prefix starts with ``[``: C, D, F, G, E, I and bare Bedrock."""
     if text[3:4] == ":":
-        if text[9:10] == "]":
-            match = _LOG4J.match(text)
-            if match is None:
-                return None
-            h, m, s, thread, level, logger, fabric = match.groups()
-            if logger is not None:
-                fmt = LineFormat.LOG4J_LOGGER
-            elif fabric is not None:
-                fmt, logger = LineFormat.FABRIC_DEV, fabric
-            else:
-                fmt = LineFormat.LOG4J
-            time = _time(h, m, s)
-            if time is None:
-                return None
-            return Header(
-                fmt, None, time, level, _clean(thread), _clean(logger), text[match.end() :]
-            )
-        match = _CONSOLE.match(text)
-        if match is None:
-            return None
-        h, m, s, level, logger = match.groups()
-        time = _time(h, m, s)
-        if time is None:
-            return None
-        return Header(
-            LineFormat.CONSOLE, None, time, level, None, _clean(logger), text[match.end() :]
-        )
+        return _log4j(text) if text[9:10] == "]" else _console(text)
     if text[5:6] == "-":
         return _bedrock(text)
     if text[1:2].isdigit():
@@ -223,6 +246,8 @@ def parse_header(text: str) -> Header | None:
         text = strip_ansi(text)
     first = text[:1]
     if first == "[":
+        if text[9:10] == "]" and text[3:4] == ":":  # the common case, C/D/F, first
+            return _log4j(text)
         return _bracketed(text)
     if first.isdigit():
         if text[4:5] == "-":
