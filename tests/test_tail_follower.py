@@ -1,0 +1,362 @@
+"""One server's stream state machine, driven step by step (agent/tail/follower.py).
+
+The follower is stepped by hand with a fake clock, so these tests have no threads and no
+waiting; tests/test_tail_live.py runs the real tailer loop with a writer thread.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from tail_writer import JulWriter, Log4jWriter, counter_of, mc_line, pre17_line
+
+from agent.fingerprint import is_complete
+from agent.reader import ReaderOptions
+from agent.sink import MemoryCheckpointStore, MemorySink
+from agent.tail import events
+from agent.tail.follower import Follower
+from agent.tail.source import ReadFrom, ServerSource
+
+
+class Agent:
+    """A follower plus the sink/store that outlive it (like the spool across restarts)."""
+
+    def __init__(self, path: Path, read_from: ReadFrom = ReadFrom.BEGINNING) -> None:
+        self.now = 0.0
+        self.store = MemoryCheckpointStore()
+        self.sink = MemorySink(self.store)
+        self.source = ServerSource(
+            "survival", path, read_from, ReaderOptions(idle_flush_seconds=0.5)
+        )
+        self.follower: Follower | None = None
+
+    def start(self) -> Agent:
+        """Start (or restart) the agent from the saved checkpoint."""
+        if self.follower is not None:
+            self.follower.close()
+        self.follower = Follower(self.source, self.sink, self.store, clock=lambda: self.now)
+        self.follower.start()
+        return self
+
+    def drain(self) -> list[int]:
+        """Step until idle, let the idle flush fire, and return all counters received."""
+        assert self.follower is not None
+        for _ in range(2):
+            for _ in range(10_000):
+                if not self.follower.step():
+                    break
+            else:
+                raise AssertionError("follower never went idle")
+            self.now += 1.0
+        return self.counters()
+
+    def counters(self) -> list[int]:
+        """Counters of every entry delivered so far, in delivery order."""
+        return [counter_of(entry.line) for entry in self.sink.entries]
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    return tmp_path / "survival" / "logs"
+
+
+class TestLive:
+    def test_appended_lines_in_order(self, logs: Path) -> None:
+        """Lines appended to latest.log are delivered once each, in order."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 100)
+        assert agent.drain() == list(range(n))
+        n = writer.lines(n, 100)
+        assert agent.drain() == list(range(n))
+
+    def test_checkpoint_is_end_of_last_entry(self, logs: Path) -> None:
+        """Each delivery carries the checkpoint of the end of its last entry."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        writer.lines(0, 10)
+        agent.drain()
+        last = agent.sink.checkpoints[-1]
+        assert last.offset == writer.latest.stat().st_size == agent.sink.entries[-1].end
+        assert all(e.fingerprint == agent.sink.entries[0].fingerprint for e in agent.sink.entries)
+
+    def test_partial_line_in_two_chunks(self, logs: Path) -> None:
+        """A line written in two chunks is delivered once, whole, after its newline."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        line = mc_line(1)
+        writer.write(mc_line(0) + line[:17])
+        assert agent.drain() == [0]
+        assert agent.sink.checkpoints[-1].offset == len(mc_line(0))
+        writer.write(line[17:])
+        assert agent.drain() == [0, 1]
+        assert agent.sink.entries[-1].line == line.decode().rstrip("\n")
+
+    def test_rotation_reads_old_file_to_its_end(self, logs: Path) -> None:
+        """Lines written just before a log4j2 roll are read before the new latest.log."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 50)
+        agent.drain()
+        n = writer.lines(n, 50)  # not yet read when the roll happens
+        writer.rotate()
+        n = writer.lines(n, 50)
+        assert agent.drain() == list(range(n))
+
+    def test_two_rolls_between_looks_are_both_read(self, logs: Path) -> None:
+        """Two rolls before the follower looks again: the middle file is not skipped."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 20)
+        agent.drain()
+        n = writer.lines(n, 20)
+        writer.rotate()
+        n = writer.lines(n, 20)
+        writer.rotate()
+        n = writer.lines(n, 20)
+        assert agent.drain() == list(range(n))
+
+    def test_copytruncate_restarts_at_zero(self, logs: Path) -> None:
+        """copytruncate: the file shrinks, reading restarts at 0 of the new content."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 100)
+        agent.drain()
+        shutil.copy(writer.latest, logs / "latest.log.1")
+        os.truncate(writer.latest, 0)
+        n = writer.lines(n, 30)  # O_APPEND: written from offset 0
+        assert agent.drain() == list(range(n))
+
+    def test_truncated_and_rewritten_longer_is_noticed(self, logs: Path) -> None:
+        """Emptied and refilled past the old offset before a look: the head change tells."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 20)
+        agent.drain()
+        os.truncate(writer.latest, 0)
+        n = writer.lines(n, 200)
+        assert agent.drain() == list(range(n))
+
+    def test_deleted_and_recreated_with_other_content(self, logs: Path) -> None:
+        """latest.log deleted and created again: the old file is finished, the new read from 0."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 30)
+        agent.drain()
+        writer.close()
+        writer.latest.unlink()
+        writer = Log4jWriter(logs)
+        n = writer.lines(n, 30)
+        assert agent.drain() == list(range(n))
+
+    def test_short_file_fingerprint_is_upgraded(self, logs: Path) -> None:
+        """A file shorter than 4 KiB is followed; its fingerprint widens as it grows."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        writer.lines(0, 2)
+        agent.drain()
+        assert not is_complete(agent.sink.checkpoints[-1].fingerprint)
+        writer.lines(2, 200)
+        agent.drain()
+        assert is_complete(agent.sink.checkpoints[-1].fingerprint)
+        assert agent.counters() == list(range(202))
+
+
+class TestStartPosition:
+    def test_first_install_read_from_end_skips_a_large_file(self, logs: Path) -> None:
+        """read_from=end on first install: a large existing log is not shipped."""
+        writer = Log4jWriter(logs)
+        n = writer.lines(0, 50_000)
+        agent = Agent(writer.latest, ReadFrom.END).start()
+        assert agent.drain() == []
+        writer.lines(n, 5)
+        assert agent.drain() == list(range(n, n + 5))
+
+    def test_read_from_end_keeps_a_partial_last_line(self, logs: Path) -> None:
+        """Starting at the end, a line still being written is read once it completes."""
+        writer = Log4jWriter(logs)
+        writer.lines(0, 10)
+        writer.write(mc_line(10)[:12])
+        agent = Agent(writer.latest, ReadFrom.END).start()
+        assert agent.drain() == []
+        writer.write(mc_line(10)[12:])
+        writer.lines(11, 1)
+        assert agent.drain() == [10, 11]
+
+    def test_first_install_read_from_beginning(self, logs: Path) -> None:
+        """read_from=beginning ships the whole existing file."""
+        writer = Log4jWriter(logs)
+        writer.lines(0, 100)
+        assert Agent(writer.latest, ReadFrom.BEGINNING).start().drain() == list(range(100))
+
+    def test_file_appearing_while_running_is_read_from_beginning(self, logs: Path) -> None:
+        """A log that did not exist at start is read from 0 even with read_from=end."""
+        agent = Agent(logs / "latest.log", ReadFrom.END).start()
+        assert agent.drain() == []
+        writer = Log4jWriter(logs)
+        writer.lines(0, 10)
+        assert agent.drain() == list(range(10))
+
+    def test_restart_resumes_at_checkpoint(self, logs: Path) -> None:
+        """An agent restart resumes at the saved offset: nothing lost, nothing repeated."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest, ReadFrom.END).start()
+        agent.drain()  # opened (empty) before anything is written
+        n = writer.lines(0, 40)
+        agent.drain()
+        n = writer.lines(n, 40)
+        assert agent.start().drain() == list(range(n))
+
+
+class TestRotationWhileStopped:
+    @pytest.mark.parametrize("restarts", [1, 2, 3])
+    def test_server_restarts_while_agent_stopped(self, logs: Path, restarts: int) -> None:
+        """Rolls while the agent is down: rest of the old file, each rolled file, latest."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 100)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        n = writer.lines(n, 37)  # the unread rest of the checkpointed file
+        for _ in range(restarts):
+            writer.rotate()
+            n = writer.lines(n, 50)
+        writer.close()  # gzip done: only .log.gz files are left
+        assert sorted(p.suffix for p in logs.iterdir()).count(".gz") == restarts
+        assert agent.start().drain() == list(range(n))
+
+    def test_rolled_file_still_plain_while_gzip_pending(self, logs: Path) -> None:
+        """A roll whose gzip has not run yet (plain .log) is found and finished too."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 100)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        n = writer.lines(n, 10)
+        writer.gzip_async = False
+        writer.rotate()
+        # Undo the compression: the rolled file exists only as a plain .log.
+        rolled = logs / "2026-11-21-1.log.gz"
+        (logs / "2026-11-21-1.log").write_bytes(gzip.decompress(rolled.read_bytes()))
+        rolled.unlink()
+        n = writer.lines(n, 10)
+        assert agent.start().drain() == list(range(n))
+
+    def test_checkpoint_in_short_file_found_after_roll(self, logs: Path) -> None:
+        """A checkpoint taken while the file was under 4 KiB is still found once rolled."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 3)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        n = writer.lines(n, 300)
+        writer.rotate()
+        n = writer.lines(n, 5)
+        writer.close()
+        assert agent.start().drain() == list(range(n))
+
+    def test_replaced_by_other_file_of_same_size(self, logs: Path, caplog) -> None:
+        """A file replaced by another of the same size is told apart by its fingerprint."""
+        writer = Log4jWriter(logs)
+        agent = Agent(writer.latest).start()
+        writer.lines(1000, 100)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        size = writer.latest.stat().st_size
+        writer.close()
+        writer.latest.unlink()
+        writer = Log4jWriter(logs)
+        writer.lines(2000, 100)
+        assert writer.latest.stat().st_size == size
+        with caplog.at_level(logging.WARNING):
+            counters = agent.start().drain()
+        assert counters == [*range(1000, 1100), *range(2000, 2100)]
+        assert any(r.getMessage().startswith(events.FILE_LOST) for r in caplog.records)
+
+    def test_corrupt_rolled_file_is_skipped_loudly(self, logs: Path, caplog) -> None:
+        """An unreadable rolled file is logged and counted; the files after it are read."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.rotate()  # 2026-11-21-1: holds the checkpoint
+        m = writer.lines(n, 10)
+        writer.rotate()  # 2026-11-21-2: corrupted below
+        k = writer.lines(m, 10)
+        (logs / "2026-11-21-2.log.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+        with caplog.at_level(logging.ERROR):
+            counters = agent.start().drain()
+        assert counters == [*range(n), *range(m, k)]
+        assert agent.follower is not None and agent.follower.unreadable_files == 1
+        assert any(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records)
+
+
+class TestOtherLayouts:
+    def test_pre17_server_log(self, tmp_path: Path) -> None:
+        """A pre-1.7 server.log (never rotated) is followed, across an agent restart."""
+        path = tmp_path / "server.log"
+        with path.open("ab") as log:
+            log.writelines(pre17_line(n) for n in range(20))
+        agent = Agent(path).start()
+        assert agent.drain() == list(range(20))
+        with path.open("ab") as log:
+            log.writelines(pre17_line(n) for n in range(20, 30))
+        assert agent.start().drain() == list(range(30))
+
+    def test_proxy_log_rolled_by_size_while_running(self, tmp_path: Path) -> None:
+        """BungeeCord proxy.log.0 rolled to .1 while followed: read to its end, then new .0."""
+        writer = JulWriter(tmp_path)
+        agent = Agent(writer.current).start()
+        n = writer.lines(0, 30)
+        agent.drain()
+        n = writer.lines(n, 30)
+        writer.rotate()
+        n = writer.lines(n, 30)
+        assert agent.drain() == list(range(n))
+
+    def test_proxy_log_rolled_twice_while_stopped(self, tmp_path: Path) -> None:
+        """Two size rolls while stopped: the checkpoint is found in proxy.log.2."""
+        writer = JulWriter(tmp_path)
+        agent = Agent(writer.current).start()
+        n = writer.lines(0, 30)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        for _ in range(2):
+            n = writer.lines(n, 30)
+            writer.rotate()
+        n = writer.lines(n, 30)
+        assert agent.start().drain() == list(range(n))
+
+
+class TestWaiting:
+    def test_missing_file_logged_once(self, logs: Path, caplog) -> None:
+        """A missing log is waited for with one message, not one per look."""
+        agent = Agent(logs / "latest.log").start()
+        with caplog.at_level(logging.INFO):
+            for _ in range(5):
+                agent.drain()
+            Log4jWriter(logs).lines(0, 3)
+            assert agent.drain() == [0, 1, 2]
+        messages = [r.getMessage() for r in caplog.records]
+        assert sum(m.startswith(events.FILE_MISSING) for m in messages) == 1
+        assert sum(m.startswith(events.FILE_FOUND) for m in messages) == 1
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+    def test_unreadable_file_logged_once(self, logs: Path, caplog) -> None:
+        """A log without read permission is waited for with one message, then read."""
+        writer = Log4jWriter(logs)
+        writer.lines(0, 3)
+        writer.latest.chmod(0)
+        agent = Agent(writer.latest).start()
+        with caplog.at_level(logging.WARNING):
+            agent.drain()
+            agent.drain()
+        assert sum(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records) == 1
+        writer.latest.chmod(0o600)
+        assert agent.drain() == [0, 1, 2]
