@@ -1,0 +1,221 @@
+"""classify: one row per real message shape and lookalike of shared/PARSING.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.minecraft import classify
+from agent.model import Tag
+
+LOGIN = ["connection", "login"]
+LOGOUT = ["connection", "logout"]
+CONN = ["connection"]
+CHAT = ["chat"]
+DEATH = ["death"]
+LAG = ["performance", "overloaded", "server"]
+START = ["server", "starting"]
+STOP = ["server", "stopping"]
+UNKNOWN = ["unknown"]
+
+LOC = {"x": 221.41534292614716, "y": 68.0, "z": 239.43154415221068}
+
+# (message, tags, fields)
+ROWS = [
+    # --- logins (once per session) ---
+    ("gumptionthomas[/192.168.11.198:59659] logged in with entity id 14698 at "
+     "(221.41534292614716, 68.0, 239.43154415221068)", LOGIN,
+     {"username": "gumptionthomas", "ip": "192.168.11.198", "port": 59659, "location": LOC}),
+    ("Steve [/10.0.0.2:51234] logged in with entity id 7 at (1.5, 64.0, -2.5)", LOGIN,  # Beta
+     {"username": "Steve", "ip": "10.0.0.2", "port": 51234,
+      "location": {"x": 1.5, "y": 64.0, "z": -2.5}}),
+    ("Fallen_Breath[/127.0.0.1:11115] logged in with entity id 665 at "
+     "([world]124.5, 279.25, 141.75)", LOGIN,  # Bukkit world
+     {"username": "Fallen_Breath", "ip": "127.0.0.1", "port": 11115,
+      "location": {"x": 124.5, "y": 279.25, "z": 141.75, "world": "world"}}),
+    ("Player369[local:E:f75f8122] logged in with entity id 238 at (-94.5, 68.0, -3.5)", LOGIN,
+     {"username": "Player369", "location": {"x": -94.5, "y": 68.0, "z": -3.5}}),
+    ("Sirherobrine23[/[0:0:0:0:0:0:0:1]:54662] logged in with entity id 41 at (37.5, 76.0, -57.5)",
+     LOGIN, {"username": "Sirherobrine23", "ip": "0:0:0:0:0:0:0:1", "port": 54662,
+             "location": {"x": 37.5, "y": 76.0, "z": -57.5}}),
+    ("Player[/**.**.**.**:12345] logged in with entity id 23423 at ([world]-3434.5, 34.0, 7.25)",
+     LOGIN, {"username": "Player", "port": 12345,
+             "location": {"x": -3434.5, "y": 34.0, "z": 7.25, "world": "world"}}),
+    (".BedrockName[/1.2.3.4:0] logged in with entity id 9 at (0.0, 70.0, 0.0)", LOGIN,
+     {"username": ".BedrockName", "ip": "1.2.3.4", "port": 0,
+      "location": {"x": 0.0, "y": 70.0, "z": 0.0}}),
+    ("_awa_[/127.0.0.1:2115] logged in with entity id 314 at (1.0, 2.0, 3.0)", LOGIN,
+     {"username": "_awa_", "ip": "127.0.0.1", "port": 2115,
+      "location": {"x": 1.0, "y": 2.0, "z": 3.0}}),
+    # --- logouts ---
+    ("gumptionthomas lost connection: blah", LOGOUT,
+     {"username": "gumptionthomas", "reason": "blah"}),
+    ("1635321 lost connection: Disconnected", LOGOUT,
+     {"username": "1635321", "reason": "Disconnected"}),
+    ("Steve lost connection: §cYou are banned", LOGOUT,
+     {"username": "Steve", "reason": "You are banned"}),
+    # a server-list ping, not a logout
+    ("/1.2.3.4:5555 lost connection: Internal Exception: java.io.IOException", UNKNOWN, {}),
+    # lost before login (offline GameProfile, 1.20 name+address): no session ended
+    ("com.mojang.authlib.GameProfile@6a4e2b[id=<null>,name=Steve,properties={},legacy=false] "
+     "(/127.0.0.1:51352) lost connection: Failed to verify username!", CONN,
+     {"username": "Steve", "ip": "127.0.0.1", "port": 51352,
+      "reason": "Failed to verify username!"}),
+    ("Steve (/127.0.0.1:51352) lost connection: You are not white-listed on this server!", CONN,
+     {"username": "Steve", "ip": "127.0.0.1", "port": 51352,
+      "reason": "You are not white-listed on this server!"}),
+    # --- joined / left: connection only (every Java format also logs in / loses connection)
+    ("Steve joined the game", CONN, {"username": "Steve"}),
+    ("Steve left the game", CONN, {"username": "Steve"}),
+    ("Steve (formerly known as Bob) joined the game", CONN, {"username": "Steve"}),
+    ("UUID of player JannicMitC is 54f7f249-e0e3-4dd7-b81a-230e4a872c8d", CONN,
+     {"username": "JannicMitC", "uuid": "54f7f249-e0e3-4dd7-b81a-230e4a872c8d"}),
+    # --- Bedrock (gamertags contain spaces) ---
+    ("Player connected: Sirherobrine, xuid: 2535413418839840", LOGIN,
+     {"username": "Sirherobrine", "xuid": "2535413418839840"}),
+    ("Player disconnected: Some Gamer Tag, xuid: 2535413418839841, pfid: 1a2b", LOGOUT,
+     {"username": "Some Gamer Tag", "xuid": "2535413418839841"}),
+    ("Player connected: 2535413418839840", LOGIN, {"xuid": "2535413418839840"}),
+    ("Player disconnected:", LOGOUT, {}),
+    ("Player Spawned: Sirherobrine xuid: 2535413418839840", CONN,
+     {"username": "Sirherobrine", "xuid": "2535413418839840"}),
+    # --- proxies ---
+    ("[connected player] Fallen_Breath (/127.0.0.1:13394) has connected", LOGIN,
+     {"username": "Fallen_Breath", "ip": "127.0.0.1", "port": 13394}),
+    ("[connected player] Fallen_Breath (/127.0.0.1:13580) has disconnected: 断开连接", LOGOUT,
+     {"username": "Fallen_Breath", "ip": "127.0.0.1", "port": 13580, "reason": "断开连接"}),
+    ("[connected player] TestName (/127.0.0.1:13456) has disconnected", LOGOUT,
+     {"username": "TestName", "ip": "127.0.0.1", "port": 13456}),
+    ("[server connection] Fallen_Breath -> lobby has connected", UNKNOWN, {}),
+    ("[Steve,/1.2.3.4:5555] <-> InitialHandler has connected", LOGIN,
+     {"username": "Steve", "ip": "1.2.3.4", "port": 5555}),
+    ("[/1.2.3.4:5555] <-> InitialHandler has connected", UNKNOWN, {}),  # ping / handshake
+    ("[/1.2.3.4:5555] <-> InitialHandler has pinged", UNKNOWN, {}),
+    ("[Steve] disconnected with: Kicked whilst connecting to lobby", LOGOUT,
+     {"username": "Steve", "reason": "Kicked whilst connecting to lobby"}),
+    # --- chat (wins over every other tag) ---
+    ("<vesicular> yo yo", CHAT, {"username": "vesicular", "chat": "yo yo"}),
+    ("<Alice> Bob joined the game", CHAT, {"username": "Alice", "chat": "Bob joined the game"}),
+    ("<Steve> Steve left the game", CHAT, {"username": "Steve", "chat": "Steve left the game"}),
+    ("<Steve> Alex was slain by Zombie", CHAT,
+     {"username": "Steve", "chat": "Alex was slain by Zombie"}),
+    ("<Steve> <Alex> !!ping", CHAT, {"username": "Steve", "chat": "<Alex> !!ping"}),
+    ("<§eAlex§r> color", CHAT, {"username": "Alex", "chat": "color"}),
+    ("<\x1b[33mSteve\x1b[m> hi\x1b[m", CHAT, {"username": "Steve", "chat": "hi"}),
+    ("<Prefix Steve> Hello", CHAT, {"username": "Steve", "chat": "Hello"}),
+    ("<[Prefix]Steve> Hello", CHAT, {"username": "Steve", "chat": "Hello"}),
+    ("<~Alan> hi all", CHAT, {"nickname": "Alan", "chat": "hi all"}),
+    ("[Server] hello", CHAT, {"chat": "hello"}),
+    ("[Server] <vesicular> yo yo", CHAT, {"chat": "<vesicular> yo yo"}),
+    ("* Steve waves", CHAT, {"username": "Steve", "chat": "waves"}),
+    ("[Not Secure] <OwO> !!MCDR", CHAT, {"username": "OwO", "chat": "!!MCDR"}),
+    ("[world_nether]<Alex> hello", CHAT, {"username": "Alex", "chat": "hello"}),
+    ("**** SERVER IS RUNNING IN OFFLINE/INSECURE MODE!", UNKNOWN, {}),
+    # --- deaths ---
+    ("Steve was slain by Zombie", DEATH,
+     {"username": "Steve", "death": {"cause": "mob", "killer": "Zombie"}}),
+    ("Steve was slain by Alex using [Diamond Sword]", DEATH,
+     {"username": "Steve",
+      "death": {"cause": "mob.item", "killer": "Alex", "item": "Diamond Sword"}}),
+    ("Steve hit the ground too hard", DEATH, {"username": "Steve", "death": {"cause": "fall"}}),
+    ("Steve fell off a ladder", DEATH,
+     {"username": "Steve", "death": {"cause": "fell.accident.ladder"}}),
+    ("gumptionthomas was shot by arrow", DEATH,  # pre-1.12: the projectile as killer
+     {"username": "gumptionthomas", "death": {"cause": "arrow", "killer": "arrow"}}),
+    ("§agumptionthomas§r got finished off by §bvesicular§r using Bow", DEATH,
+     {"username": "gumptionthomas",
+      "death": {"cause": "legacy.fell.finish.item", "killer": "vesicular", "item": "Bow"}}),
+    ("Villager EntityVillager['Villager'/85, l='world', x=1.50, y=64.00, z=2.50] died, "
+     "message: 'Villager was slain by Zombie'", DEATH,
+     {"entity": "Villager", "location": {"x": 1.5, "y": 64.0, "z": 2.5, "world": "world"},
+      "death": {"cause": "mob", "killer": "Zombie"}}),
+    ("Villager axw['Librarian'/85, uuid='0b2e', l='ServerLevel[world]', x=-1.50, y=64.00, "
+     "z=2.50, cpos=[0, 0], tl=100, v=true] died, message: 'Librarian was squashed by a falling "
+     "anvil'", DEATH,
+     {"entity": "Librarian", "location": {"x": -1.5, "y": 64.0, "z": 2.5, "world": "world"},
+      "death": {"cause": "anvil"}}),
+    ("Thread RCON Client started", UNKNOWN, {}),
+    ("Server thread/ died", UNKNOWN, {}),  # not a player name
+    # --- advancements ---
+    ("Steve has made the advancement [Stone Age]", ["advancement"],
+     {"username": "Steve", "advancement": "Stone Age"}),
+    ("Steve has reached the goal [Sky's the Limit]", ["advancement"],
+     {"username": "Steve", "advancement": "Sky's the Limit"}),
+    ("Steve has completed the challenge [Monsters Hunted]", ["advancement"],
+     {"username": "Steve", "advancement": "Monsters Hunted"}),
+    ("gumptionthomas has just earned the achievement [Getting an Upgrade]", ["advancement"],
+     {"username": "gumptionthomas", "advancement": "Getting an Upgrade"}),
+    # --- performance ---
+    ("Can't keep up! Is the server overloaded? Running 2345ms or 46 ticks behind", LAG,
+     {"lag_ms": 2345, "lag_ticks": 46}),
+    ("Can't keep up! Did the system time change, or is the server overloaded? Running 2850ms "
+     "behind, skipping 57 tick(s)", LAG, {"lag_ms": 2850, "lag_ticks": 57}),
+    ("Can't keep up! Did the system time change, or is the server overloaded?", LAG, {}),
+    ("Can't keep up!", LAG, {}),
+    # --- server life-cycle ---
+    ('Done (3.2s)! For help, type "help" or "?"', ["server"], {}),
+    ("Done (3.11s)!", ["server"], {}),
+    ("Done (1.5s)! Run /geyser help for help!", UNKNOWN, {}),  # Geyser
+    ("Starting minecraft server version 1.21.4", START, {"version": "1.21.4"}),
+    ("Starting integrated minecraft server version 1.16.5", START, {"version": "1.16.5"}),
+    ("Starting Minecraft server on *:25565", UNKNOWN, {}),
+    ("Starting Server", START, {}),
+    ("Version 1.19.41.01", ["server"], {"version": "1.19.41.01"}),
+    ("Version: 1.21.70-beta25", ["server"], {"version": "1.21.70-beta25"}),
+    ("Version **.**.**.**", ["server"], {}),  # masked in the shared logs
+    ("Server started.", ["server"], {}),
+    ("Stopping server", STOP, {}),
+    ("Stopping the server", STOP, {}),
+    ("Stopping server...", STOP, {}),
+    ("[Fallen_Breath: Stopping the server]", UNKNOWN, {}),  # command feedback
+    ("Stopping singleplayer server as player logged out", UNKNOWN, {}),
+    # --- chatter ---
+    ("Loading properties", UNKNOWN, {}),
+    ("[ViaVersion] Loading 1.12.2 -> 1.13 mappings...", UNKNOWN, {}),
+    ("Preparing spawn area: 35%", UNKNOWN, {}),
+    ("", UNKNOWN, {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row[0][:50] or "empty" for row in ROWS])
+def test_message_shapes(row: tuple) -> None:
+    """Each message shape gets exactly its tags and fields."""
+    message, tags, fields = row
+    event = classify(message, "INFO")
+    assert (event.tags, event.fields) == (tags, fields)
+
+
+def test_tags_are_model_tags_without_timestamp() -> None:
+    """Every tag used is an agent.model.Tag value, and classify never adds 'timestamp'."""
+    values = {tag.value for tag in Tag} - {Tag.TIMESTAMP.value}
+    for message, _, _ in ROWS:
+        assert set(classify(message).tags) <= values
+
+
+def test_no_none_values_and_no_colour_in_fields() -> None:
+    """Absent fields are absent keys; no field carries § codes or ANSI escapes."""
+
+    def walk(value: object) -> None:
+        assert value is not None
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, str):
+            assert "§" not in value and "\x1b" not in value
+
+    for message, _, _ in ROWS:
+        walk(classify(message).fields)
+
+
+def test_events_are_independent() -> None:
+    """Each call returns fresh lists and dicts: a caller may add tags without side effects."""
+    first = classify("Loading properties")
+    first.tags.append("timestamp")
+    assert classify("Loading properties").tags == ["unknown"]
+
+
+@pytest.mark.parametrize(
+    "message", ["\x00\x00", "<", "<>", "< >", "* ", "[", "[]<", "x" * 1_000_000, "Villager ["]
+)
+def test_garbage_never_raises(message: str) -> None:
+    """Junk messages give an Event, never an exception."""
+    assert classify(message).tags
