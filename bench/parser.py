@@ -1,6 +1,6 @@
 """Parser speed: parse_header and classify over the corpus lines, µs per line.
 
-    .venv/bin/python bench/parse.py [CORPUS_DIR]
+    .venv/bin/python bench/parser.py [CORPUS_DIR]
 
 Lines are every line of every corpus file (hexxit-home__server.log dominates: 17k of
 ~20k lines), decoded as UTF-8 with replacement; a second figure covers the 1.7+ lines
