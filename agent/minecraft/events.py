@@ -277,7 +277,9 @@ def classify(message: str, level: str | None = None) -> Event:
         tail = text[space + 1 :]
         head = tail[:4]
         handler = _BY_HEAD.get(head) or _BY_HEAD.get(head[:2])
-        event = handler(text[:space], tail, text) if handler else _death(text[:space], tail)
+        name = text[:space]
+        # "left the game" and "left the confines of this world" share a head word.
+        event = (handler and handler(name, tail, text)) or _death(name, tail)
         if event is not None:
             return event
     return Event([_UNKNOWN], {})
