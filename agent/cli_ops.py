@@ -9,6 +9,7 @@ import typer
 from agent.check import format_results, run_checks
 from agent.config import load_config
 from agent.errors import AgentError, ConfigError
+from agent.logsetup import configure_logging
 from agent.status import format_report, read_status
 
 CONFIG_OPTION = typer.Option(
@@ -47,7 +48,41 @@ def status(config: Path | None = CONFIG_OPTION) -> None:
     typer.echo(format_report(report))
 
 
+def run(
+    config: Path | None = CONFIG_OPTION,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the entries as JSON lines instead of sending them."
+    ),
+    log_format: str = typer.Option(
+        None, "--log-format", help="text (journald-friendly) or json; default: [logging] format."
+    ),
+) -> None:
+    """Follow every configured server and ship its log entries (the daemon)."""
+    from agent import daemon
+
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"serverops-agent: {exc}", err=True)
+        raise typer.Exit(2) from None
+    chosen = log_format or loaded.logging.format
+    if chosen not in ("text", "json"):
+        typer.echo("serverops-agent: --log-format must be text or json", err=True)
+        raise typer.Exit(2)
+    configure_logging(loaded.logging.level, chosen)  # type: ignore[arg-type]
+    try:
+        code = daemon.run(config, loaded, dry_run=dry_run)
+    except ConfigError as exc:
+        typer.echo(f"serverops-agent: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except AgentError as exc:
+        typer.echo(f"serverops-agent: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the main app."""
+    app.command("run")(run)
     app.command("check")(check)
     app.command("status")(status)

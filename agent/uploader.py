@@ -185,6 +185,23 @@ class Uploader:
         else:
             loop.call_soon_threadsafe(self._stop_now)
 
+    def reload_token(self) -> None:
+        """Read the token again now (SIGHUP); an auth pause ends with an immediate probe.
+
+        Safe from any thread: the work is done in the uploader's loop.
+        """
+        loop = self._loop
+        if loop is None or _in_loop_thread(loop):
+            self._apply_new_token()
+        else:
+            loop.call_soon_threadsafe(self._apply_new_token)
+
+    def _apply_new_token(self) -> None:
+        self._transport.set_token(self._token.reload())
+        if self._pause is Outcome.PAUSE_AUTH:
+            self._resume_at = self._clock()
+            self._notify_gate()
+
     @property
     def pending(self) -> int:
         """Records taken from the spool and not yet accepted or dead-lettered."""

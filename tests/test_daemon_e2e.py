@@ -1,0 +1,142 @@
+"""The real daemon in a subprocess: tail -> spool -> a real HTTP receiver on 127.0.0.1.
+
+Writes and rotates a Minecraft log the way log4j2 does, rotates the token with SIGHUP,
+stops with SIGTERM, and checks that every line arrived exactly once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from receiver import Receiver
+
+TOKEN_1 = "so_test_firsttoken0000"
+TOKEN_2 = "so_test_rotatedtoken00"
+DEADLINE = 60.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    """Poll a condition (bounded): the daemon is another process, there is no event to wait on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def chat_lines(first: int, count: int) -> bytes:
+    return b"".join(
+        b"[12:00:%02d] [Async Chat Thread - #0/INFO]: <Steve> message %d\n" % (n % 60, n)
+        for n in range(first, first + count)
+    )
+
+
+def rotate_like_log4j(logs: Path, name: str) -> None:
+    """latest.log -> NAME.log, gzip to NAME.log.gz, delete NAME.log, new latest.log."""
+    plain = logs / f"{name}.log"
+    (logs / "latest.log").rename(plain)
+    with plain.open("rb") as src, gzip.open(logs / f"{name}.log.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    plain.unlink()
+    (logs / "latest.log").write_bytes(b"")
+
+
+@pytest.fixture
+def minecraft(tmp_path: Path) -> Path:
+    logs = tmp_path / "survival" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "latest.log").write_bytes(chat_lines(0, 100))
+    return logs
+
+
+def start_agent(tmp_path: Path, url: str, logs: Path) -> subprocess.Popen[bytes]:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN_1 + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[api]\nurl = "{url}"\ntoken_file = "{token_file}"\nconcurrency = 4\n'
+        f'[state]\ndir = "{tmp_path / "state"}"\n'
+        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
+        'read_from = "beginning"\ntimezone = "UTC"\n'
+        "[reader]\nmultiline_idle_seconds = 0.2\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        stderr=(tmp_path / "agent.log").open("wb"),
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+def test_run_survives_rotation_and_token_change(tmp_path: Path, minecraft: Path) -> None:
+    """Every line is accepted exactly once across a rotation, a SIGHUP and a SIGTERM."""
+    with Receiver(token=TOKEN_1) as rx:
+        agent = start_agent(tmp_path, rx.url, minecraft)
+        try:
+            wait_for(lambda: rx.state.accepted_total >= 100, "the first 100 entries")
+            with (minecraft / "latest.log").open("ab") as log:
+                log.write(chat_lines(100, 100))
+            rotate_like_log4j(minecraft, "2026-11-22-1")
+            with (minecraft / "latest.log").open("ab") as log:
+                log.write(chat_lines(200, 100))
+            wait_for(lambda: rx.state.accepted_total >= 300, "entries across the rotation")
+
+            (tmp_path / "token").write_text(TOKEN_2 + "\n")
+            rx.state.token = TOKEN_2
+            agent.send_signal(signal.SIGHUP)
+            with (minecraft / "latest.log").open("ab") as log:
+                log.write(chat_lines(300, 100))
+            wait_for(lambda: rx.state.accepted_total >= 400, "entries after the token change")
+
+            agent.send_signal(signal.SIGTERM)
+            assert agent.wait(timeout=30) == 0
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+        accepted = dict(rx.state.accepted)
+    log_text = (tmp_path / "agent.log").read_text()
+    assert len(accepted) == 400, log_text
+    assert max(accepted.values()) == 1, "an entry was sent twice"
+    assert "so_test_" not in log_text
+    assert "config.reloaded" in log_text
+
+
+def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
+    """A wrong config makes `run` exit 2 with the key named, before anything starts."""
+    config = tmp_path / "config.toml"
+    config.write_text('[[servers]]\nid = "x"\nlog = "/nope"\nread_from = "middle"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "servers.0.read_from" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_token_exits_2(tmp_path: Path) -> None:
+    """No token anywhere: a clear error naming where it may come from, exit 2."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[state]\ndir = "{tmp_path}"\n[[servers]]\nid = "x"\nlog = "/nope"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert "SERVEROPS_TOKEN" in result.stderr
