@@ -22,7 +22,7 @@ from agent.model import Decoding, Entry
 
 
 def event_id(server_id: str, fingerprint: str, offset: int) -> str:
-    """Stable id of an entry: blake2b (128 bits, hex) of server, file fingerprint, offset.
+    """Stable id of an entry: blake2b (128 bits, hex) of ``server_id\\0fingerprint\\0offset``.
 
     The same line read again (after a crash, a re-parse) gets the same id; it is also the
     request's ``Idempotency-Key``.

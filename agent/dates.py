@@ -36,11 +36,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BACKWARDS_THRESHOLD = 2 * 3600  # seconds a time may step back and still be the same day
 AHEAD_TOLERANCE = 3600  # seconds a line time may be ahead of the clock and still be today
-_CACHE_LIMIT = 8192  # local seconds kept per converter (a busy day has ~86,400)
+_CACHE_LIMIT = 4096  # cached minutes per converter (a day has 1,440)
+_ISO_LIMIT = 16384  # formatted seconds kept (bounded memory, a few MB at most)
 
 _ROTATED_NAME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-\d+\.log(?:\.gz)?$")
 
@@ -89,27 +91,31 @@ def load_timezone(name: str | None) -> tzinfo:
 
 
 def format_utc(moment: datetime) -> str:
-    """UTC ISO 8601 with ``Z``; a fraction only when there is one."""
+    """UTC ISO 8601 with ``Z``; a fraction only when there is one (ms when whole ms)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
     micro = moment.microsecond
-    base = moment.replace(microsecond=0, tzinfo=None).isoformat()
     if not micro:
-        return base + "Z"
-    if micro % 1000 == 0:
-        return f"{base}.{micro // 1000:03d}Z"
-    return f"{base}.{micro:06d}Z"
+        return moment.isoformat()[:-6] + "Z"  # drop "+00:00"
+    spec = "milliseconds" if micro % 1000 == 0 else "microseconds"
+    return moment.isoformat(timespec=spec)[:-6] + "Z"
 
 
-_ISO_CACHE: dict[datetime, str] = {}
+_ISO_BY_MOMENT: dict[datetime, str] = {}  # filled by LocalToUtc as it makes each second
 
 
 def format_utc_cached(moment: datetime) -> str:
-    """:func:`format_utc` memoised (entries of one second share their string)."""
-    text = _ISO_CACHE.get(moment)
+    """:func:`format_utc`, cached: the seconds :class:`LocalToUtc` made are pre-formatted."""
+    text = _ISO_BY_MOMENT.get(moment)
     if text is None:
-        if len(_ISO_CACHE) >= _CACHE_LIMIT:
-            _ISO_CACHE.clear()
-        text = _ISO_CACHE[moment] = format_utc(moment)
+        text = format_utc(moment)
     return text
+
+
+def _remember_iso(moment: datetime, text: str) -> None:
+    if len(_ISO_BY_MOMENT) >= _ISO_LIMIT:
+        _ISO_BY_MOMENT.clear()
+    _ISO_BY_MOMENT[moment] = text
 
 
 def _is_ambiguous(local: datetime) -> bool:
@@ -118,31 +124,55 @@ def _is_ambiguous(local: datetime) -> bool:
 
 
 class LocalToUtc:
-    """Converts server-local wall times to aware UTC datetimes, cached per second."""
+    """Converts server-local wall times to aware UTC datetimes.
+
+    The zone's offset cannot change inside a minute, so one zone lookup per minute is
+    enough: the minute's UTC start is cached, and its seconds are filled in as they come
+    (lines arrive in order, so the current minute is almost always the one asked for).
+    """
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
-        self._cache: dict[tuple[int, int, int, int, int], datetime] = {}
+        self._minutes: dict[tuple[int, int, int, int], list[Any]] = {}
+        self._key: tuple[int, int, int, int] | None = None
+        self._seconds: list[Any] = []
 
     def convert(self, day: date, wall: LocalTime, fold: int = 0) -> datetime:
         """The UTC instant of ``wall`` on ``day`` (see the module's DST rule)."""
         hour, minute, second, micro = wall
-        key = (day.toordinal(), hour, minute, second, fold)
-        moment = self._cache.get(key)
+        key = (day.toordinal(), hour, minute, fold)
+        if key != self._key:
+            self._key = key
+            self._seconds = self._minute(key, day, hour, minute, fold)
+        seconds = self._seconds
+        moment = seconds[second] if second < 60 else None
         if moment is None:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            local = datetime(day.year, day.month, day.day, hour, minute, second, fold=fold)
-            moment = local.replace(tzinfo=self.zone).astimezone(UTC)
-            self._cache[key] = moment
+            start, prefix = seconds[60], seconds[61]
+            moment = start + timedelta(seconds=second)  # type: ignore[operator]
+            if second < 60:
+                seconds[second] = moment
+                _remember_iso(moment, f"{prefix}{second:02d}Z")
         return moment.replace(microsecond=micro) if micro else moment
+
+    def _minute(
+        self, key: tuple[int, int, int, int], day: date, hour: int, minute: int, fold: int
+    ) -> list[Any]:
+        """The seconds of one minute; then the minute's UTC start and its ISO prefix."""
+        seconds = self._minutes.get(key)
+        if seconds is None:
+            if len(self._minutes) >= _CACHE_LIMIT:
+                self._minutes.clear()
+            local = datetime(day.year, day.month, day.day, hour, minute, fold=fold)
+            start = local.replace(tzinfo=self.zone).astimezone(UTC)
+            prefix = start.replace(tzinfo=None).isoformat()[:-2]  # "2026-11-21T18:03:"
+            seconds = self._minutes[key] = [None] * 60 + [start, prefix]
+        return seconds
 
     def is_ambiguous(self, day: date, wall: LocalTime) -> bool:
         """True when ``wall`` on ``day`` happens twice in this zone."""
         hour, minute, second, _ = wall
-        return _is_ambiguous(
-            datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.zone)
-        )
+        local = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=self.zone)
+        return _is_ambiguous(local)
 
 
 def _seconds_of_day(wall: LocalTime) -> int:
@@ -168,6 +198,8 @@ class DateTracker:
         self._day: date | None = date_hint
         self._last: int | None = None  # seconds of day of the previous timed line
         self._fold = 0
+        self._last_wall: LocalTime | None = None
+        self._last_result: datetime | None = None
 
     @property
     def current_date(self) -> date | None:
@@ -176,6 +208,13 @@ class DateTracker:
 
     def resolve(self, day: tuple[int, int, int] | None, wall: LocalTime) -> datetime | None:
         """The UTC instant of a line with this (optional) date and time; None if impossible."""
+        if wall == self._last_wall and day is None:
+            return self._last_result  # the same second as the line before: nothing changes
+        result = self._resolve(day, wall)
+        self._last_wall, self._last_result = (wall, result) if day is None else (None, None)
+        return result
+
+    def _resolve(self, day: tuple[int, int, int] | None, wall: LocalTime) -> datetime | None:
         seconds = _seconds_of_day(wall)
         last = self._last
         stepped_back = last is not None and seconds < last

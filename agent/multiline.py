@@ -20,7 +20,6 @@ belongs to the entry before it. Rules:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from agent.minecraft import Header, LineFormat
 from agent.model import RawLine
@@ -29,22 +28,49 @@ DEFAULT_MAX_LINES = 500
 DEFAULT_MAX_BYTES = 256 * 1024
 
 # A console-format message that is a stack-trace line, not a new entry.
+_CONSOLE = LineFormat.CONSOLE
 _CONSOLE_TRACE = re.compile(r"\s|Caused by: |Suppressed: |\.\.\. \d+ more")
 
 
 def is_console_trace(header: Header) -> bool:
     """True for a group-G line whose message is a stack-trace line (it repeats the prefix)."""
-    return header.format is LineFormat.CONSOLE and _CONSOLE_TRACE.match(header.message) is not None
+    return header.format is _CONSOLE and _CONSOLE_TRACE.match(header.message) is not None
 
 
-@dataclass(slots=True)
 class Assembled:
-    """One entry's lines. ``messages[i]`` is line i's text without its prefix."""
+    """One entry's lines: the first, and the continuation lines (if any) after it.
 
-    header: Header | None  # the first line's header; None for leading continuation lines
-    lines: list[RawLine] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    truncated: bool = False  # released at a bound; the following lines form the next entry
+    ``more_messages[i]`` is ``more_lines[i]``'s text without a repeated console prefix.
+    A plain class with slots: one is built per entry, on the hot path.
+    """
+
+    __slots__ = ("first", "header", "more_lines", "more_messages", "truncated")
+
+    def __init__(self, header: Header | None, first: RawLine) -> None:
+        self.header = header  # the first line's header; None for leading continuation lines
+        self.first = first
+        self.more_lines: list[RawLine] | None = None
+        self.more_messages: list[str] | None = None
+        self.truncated = False  # released at a bound; the following lines form the next entry
+
+    @property
+    def lines(self) -> list[RawLine]:
+        """All lines of the entry, first to last."""
+        return [self.first, *(self.more_lines or ())]
+
+    @property
+    def messages(self) -> list[str]:
+        """Each line's text without its prefix."""
+        first = self.header.message if self.header is not None else self.first.text
+        return [first, *(self.more_messages or ())]
+
+    def append(self, line: RawLine, message: str) -> None:
+        """Attach a continuation line."""
+        if self.more_lines is None or self.more_messages is None:
+            self.more_lines, self.more_messages = [line], [message]
+        else:
+            self.more_lines.append(line)
+            self.more_messages.append(message)
 
 
 class MultilineAssembler:
@@ -58,7 +84,8 @@ class MultilineAssembler:
         self.max_lines = max_lines
         self.max_bytes = max_bytes
         self._pending: Assembled | None = None
-        self._bytes = 0
+        self._lines = 0  # lines in the pending entry
+        self._bytes = 0  # stream bytes in the pending entry
         self.split_entries = 0  # entries released at a bound (counted, never dropped)
 
     @property
@@ -69,31 +96,30 @@ class MultilineAssembler:
     def add(self, line: RawLine, header: Header | None) -> Assembled | None:
         """Add a line (``header`` None: no recognised prefix); return an entry it releases."""
         pending = self._pending
+        if header is not None and (
+            header.format is not _CONSOLE or _CONSOLE_TRACE.match(header.message) is None
+        ):
+            self._pending = Assembled(header, line)  # a new entry starts: the common case
+            self._lines = 1
+            self._bytes = line.end - line.offset
+            return pending
+        message = header.message if header is not None else line.text
         size = line.end - line.offset
-        if pending is None:
-            self._start(line, header)
-            return None
-        if header is not None and not is_console_trace(header):
-            self._start(line, header)
+        if pending is None or self._lines >= self.max_lines or self._bytes + size > self.max_bytes:
+            if pending is not None:
+                pending.truncated = True
+                self.split_entries += 1
+            self._pending = Assembled(None, line)  # headerless: its message is the raw text
+            self._lines = 1
+            self._bytes = size
             return pending
-        if len(pending.lines) >= self.max_lines or self._bytes + size > self.max_bytes:
-            pending.truncated = True
-            self.split_entries += 1
-            self._start(line, None, header.message if header is not None else line.text)
-            return pending
-        pending.lines.append(line)
-        pending.messages.append(header.message if header is not None else line.text)
+        pending.append(line, message)
+        self._lines += 1
         self._bytes += size
         return None
 
     def flush(self) -> Assembled | None:
         """Release the pending entry (end of input, or idle)."""
         pending, self._pending = self._pending, None
-        self._bytes = 0
+        self._lines = self._bytes = 0
         return pending
-
-    def _start(self, line: RawLine, header: Header | None, message: str | None = None) -> None:
-        if message is None:
-            message = header.message if header is not None else line.text
-        self._pending = Assembled(header, [line], [message])
-        self._bytes = line.end - line.offset

@@ -159,44 +159,50 @@ class EntryReader:
     def _build(self, assembled: Assembled) -> Entry:
         """Turn an assembled entry into an :class:`Entry` (tags, fields, UTC timestamp)."""
         header = assembled.header
-        lines = assembled.lines
-        first = lines[0]
-        messages = assembled.messages
-        level = header.level if header is not None else None
-        event = classify(messages[0], level)
-        tags = event.tags
-        timestamp = None
-        if header is not None and header.time is not None:
-            timestamp = self._dates.resolve(header.date, header.time)
-            if timestamp is not None:
-                tags = [_TIMESTAMP, *tags]
-        fields = self.context.enrich(event.fields) if event.fields else event.fields
-        if len(lines) == 1:
-            message, raw, truncated, decoding = (
-                messages[0],
-                first.text,
-                first.truncated,
-                first.decoding,
-            )
+        first = assembled.first
+        if header is not None:
+            message = header.message
+            level = header.level
+            event = classify(message, level)
+            tags = event.tags
+            timestamp = None
+            if header.time is not None:
+                timestamp = self._dates.resolve(header.date, header.time)
+                if timestamp is not None:
+                    tags = [_TIMESTAMP, *tags]
+            thread, logger = header.thread, header.logger
         else:
-            message = "\n".join(messages)
-            raw = "\n".join(line.text for line in lines)
+            message = first.text
+            level = thread = logger = timestamp = None
+            event = classify(message, None)
+            tags = event.tags
+        fields = event.fields
+        if fields:
+            fields = self.context.enrich(fields)
+        more = assembled.more_lines
+        if more is None:
+            end, raw, truncated, decoding = first.end, first.text, first.truncated, first.decoding
+        else:
+            lines = [first, *more]
+            end = more[-1].end
+            message = "\n".join([message, *assembled.more_messages])  # type: ignore[misc]
+            raw = "\n".join([line.text for line in lines])
             truncated = any(line.truncated for line in lines)
             decoding = max((line.decoding for line in lines), key=_DECODING_RANK.__getitem__)
-        self._committed = lines[-1].end
+        self._committed = end
         return Entry(
-            server_id=self.server_id,
-            fingerprint=self.fingerprint,
-            offset=first.offset,
-            end=lines[-1].end,
-            message=message,
-            line=raw,
-            timestamp=timestamp,
-            log_level=level,
-            thread=header.thread if header is not None else None,
-            logger=header.logger if header is not None else None,
-            tags=tags,
-            fields=fields,
-            truncated=truncated or assembled.truncated,
-            decoding=decoding,
+            self.server_id,
+            self.fingerprint,
+            first.offset,
+            end,
+            message,
+            raw,
+            timestamp,
+            level,
+            thread,
+            logger,
+            tags,
+            fields,
+            truncated or assembled.truncated,
+            decoding,
         )
