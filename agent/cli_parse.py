@@ -38,7 +38,7 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     head = stream.read(CHUNK_BYTES)
     if head[:2] == _GZIP_MAGIC:
         unzipped = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")
-        while chunk := unzipped.read(CHUNK_BYTES):
+        while chunk := unzipped.read1(CHUNK_BYTES):  # read1: what came before an error
             yield chunk
         return
     while head:
