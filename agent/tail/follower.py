@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from agent.fingerprint import FINGERPRINT_BYTES, fingerprint, is_complete, matches
+from agent.fingerprint import FINGERPRINT_BYTES, fingerprint, matches
 from agent.model import Checkpoint, Entry
 from agent.reader import EntryReader
 from agent.sink import CheckpointStore, Sink
@@ -65,6 +65,7 @@ class Cursor:
     fingerprint: str | None  # None until the (live) file has a first byte
     pos: int  # stream offset of the next byte to read
     final: bool  # a rolled file: read to its end, then finish
+    head: bytes = b""  # the first bytes the fingerprint covers (compared to spot rewrites)
     ident: tuple[int, int] | None = None  # (st_dev, st_ino) of the live file
     last_data: float = 0.0
 
@@ -207,7 +208,7 @@ class Follower:
             rotated.path,
             pos,
         )
-        self._cursor = self._new_cursor(rotated.path, stream, fingerprint(head), pos, final=True)
+        self._cursor = self._new_cursor(rotated.path, stream, head, pos, final=True)
         return True
 
     def _open_live(self) -> bool:
@@ -253,8 +254,7 @@ class Follower:
             self._waiting = None
         stream = os.fdopen(fd, "rb", buffering=0)
         stream.seek(offset)
-        head = os.pread(fd, FINGERPRINT_BYTES, 0)
-        cursor = self._new_cursor(path, stream, fingerprint(head) if head else None, offset)
+        cursor = self._new_cursor(path, stream, head, offset)
         cursor.ident = (stat.st_dev, stat.st_ino)
         self._cursor = cursor
         log.info(
@@ -267,15 +267,17 @@ class Follower:
         return True
 
     def _new_cursor(
-        self, path: Path, stream: BinaryIO, print_: str | None, pos: int, *, final: bool = False
+        self, path: Path, stream: BinaryIO, head: bytes, pos: int, *, final: bool = False
     ) -> Cursor:
+        head = head[:FINGERPRINT_BYTES]
+        print_ = fingerprint(head) if head else None
         reader = EntryReader(
             server_id=self.source.server_id,
             fingerprint=print_ or "",
             start_offset=pos,
             options=self.source.options,
         )
-        return Cursor(path, stream, reader, print_, pos, final, last_data=self._clock())
+        return Cursor(path, stream, reader, print_, pos, final, head, last_data=self._clock())
 
     def _wait(self, state: str, detail: str) -> bool:
         if state == events.FILE_MISSING and self._live_start.offset is None:
@@ -304,11 +306,12 @@ class Follower:
 
     def _upgrade_fingerprint(self, cursor: Cursor) -> None:
         """Widen a short file's fingerprint as it grows (see agent/fingerprint.py)."""
-        current = cursor.fingerprint
-        if current is not None and is_complete(current):
+        wanted = min(cursor.pos, FINGERPRINT_BYTES)
+        if wanted <= len(cursor.head):
             return
-        head = os.pread(cursor.stream.fileno(), min(cursor.pos, FINGERPRINT_BYTES), 0)
-        if head:
+        head = os.pread(cursor.stream.fileno(), wanted, 0)
+        if len(head) > len(cursor.head):
+            cursor.head = head
             cursor.fingerprint = fingerprint(head)
             cursor.reader.fingerprint = cursor.fingerprint
 
@@ -388,10 +391,8 @@ class Follower:
         fd = cursor.stream.fileno()
         if os.fstat(fd).st_size < cursor.pos:
             return True
-        if cursor.fingerprint is None:
-            return False
-        head = os.pread(fd, FINGERPRINT_BYTES, 0)
-        return not matches(cursor.fingerprint, head)
+        # Comparing the bytes, not their hash: this runs on every wake-up.
+        return bool(cursor.head) and os.pread(fd, len(cursor.head), 0) != cursor.head
 
     def _truncated(self, cursor: Cursor) -> Cursor:
         self._deliver(cursor, cursor.reader.finish())
@@ -404,7 +405,7 @@ class Follower:
         )
         cursor.stream.seek(0)
         head = os.pread(cursor.stream.fileno(), FINGERPRINT_BYTES, 0)
-        fresh = self._new_cursor(cursor.path, cursor.stream, fingerprint(head) if head else None, 0)
+        fresh = self._new_cursor(cursor.path, cursor.stream, head, 0)
         fresh.ident = cursor.ident
         self._cursor = fresh
         return fresh

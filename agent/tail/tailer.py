@@ -38,6 +38,7 @@ class Tailer:
         self._poll = poll_seconds
         self._waker = Waker(use_inotify=use_inotify)
         self._stop = threading.Event()
+        self._next_watch = 0.0
         self.followers = [Follower(source, sink, store, clock=clock) for source in sources]
 
     def stop(self) -> None:
@@ -65,12 +66,21 @@ class Tailer:
         if not self._sink.has_room():
             self._sink.wait_for_room(self._poll)
             return
+        self._rewatch()
         busy = False
         for follower in self.followers:
-            self._waker.watch(follower.directory)
             busy = follower.step() or busy
         if not busy:
             self._waker.wait(self._sleep_seconds())
+
+    def _rewatch(self) -> None:
+        """Once per poll interval: watch directories that appeared or were replaced."""
+        now = self._clock()
+        if now < self._next_watch:
+            return
+        self._next_watch = now + self._poll
+        for follower in self.followers:
+            self._waker.watch(follower.directory)
 
     def _sleep_seconds(self) -> float:
         now = self._clock()
