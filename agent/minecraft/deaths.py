@@ -102,14 +102,14 @@ def _build_index(
 
 
 _BY_TWO, _BY_ONE, _PREFIXED = _build_index(_load())
-_FIRST_WORDS = frozenset([*_BY_ONE, *(two.split(" ", 1)[0] for two in _BY_TWO)])
+FIRST_WORDS = frozenset([*_BY_ONE, *(two.split(" ", 1)[0] for two in _BY_TWO)])
 _PREFIXED_STARTS = tuple({m.pattern.pattern.split("\\", 1)[0] for m in _PREFIXED} - {""})
 
 
 def match_tail(tail: str) -> dict[str, Any] | None:
     """The ``death`` field for the text after the victim's name, or None if not a death."""
     space = tail.find(" ")
-    if (tail if space < 0 else tail[:space]) not in _FIRST_WORDS:
+    if (tail if space < 0 else tail[:space]) not in FIRST_WORDS:
         return None  # most lines: one slice and one set look-up
     if space < 0:
         matchers = _BY_ONE.get(tail)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.minecraft import connections
-from agent.minecraft.deaths import match_prefixed, match_tail
+from agent.minecraft.deaths import FIRST_WORDS, match_prefixed, match_tail
 from agent.minecraft.text import strip_ansi, strip_colour
 from agent.model import Tag
 
@@ -83,9 +83,11 @@ def _who(name: str) -> dict[str, Any]:
 
 def _chat_name(name: str) -> str:
     """The player's name in a chat bracket with a rank prefix: ``[Admin]Steve``, ``Admin Steve``."""
-    if name.startswith("[") and "]" in name:
+    if name[:1] == "[" and "]" in name:
         name = name[name.index("]") + 1 :]
-    return name.rsplit(" ", 1)[-1].strip()
+    if " " in name:
+        name = name.rsplit(" ", 1)[-1]
+    return name
 
 
 def _angle_chat(text: str) -> Event | None:
@@ -228,30 +230,54 @@ def _advancement(name: str, tail: str, text: str) -> Event | None:
     return None
 
 
-# The first four characters after the first token -> the player event they announce.
-_BY_HEAD = {
-    "logg": _login,
-    "[/": _login,
-    "lost": _lost,
-    "(/": _prelogin_lost,
-    "join": _join_leave,
-    "left": _join_leave,
-    "(for": _join_leave,
-    "has ": _advancement,
-}
+def _death_event(name: str, tail: str, text: str) -> Event | None:
+    return _death(name, tail)
 
-# First character -> the checks for fixed sentences starting with it.
+
+def _left(name: str, tail: str, text: str) -> Event | None:
+    """``left the game``, or a death: ``left the confines of this world``."""
+    return _join_leave(name, tail, text) or _death(name, tail)
+
+
+# The word after the first token -> the player event it may announce (one look-up for
+# every line; a death wording's first word leads to the death index).
+_BY_WORD = dict.fromkeys(FIRST_WORDS, _death_event)
+_BY_WORD.update(
+    {"logged": _login, "lost": _lost, "joined": _join_leave, "left": _left, "has": _advancement}
+)
+# Tails that open with a bracket: Beta's "name [/ip:port] logged in", a lost connection
+# before login "name (/ip:port) lost connection", and 1.8's "(formerly known as X)".
+_BY_OPENING = {"[/": _login, "(/": _prelogin_lost, "(f": _join_leave}
+# Lines starting with these are chat or plugin tags, never a player's name.
+_NOT_A_NAME = frozenset("<[*")
+
+
+def _v_line(text: str) -> Event | None:
+    return _lifecycle(text) or _villager(text)
+
+
+def _bedrock_player(text: str) -> Event | None:
+    parsed = connections.bedrock(text)
+    return _event(*parsed) if parsed else None
+
+
+def _prefixed_death(text: str) -> Event | None:
+    death = match_prefixed(text)
+    return _event((_DEATH,), {"death": death}) if death else None
+
+
+# First character -> the check for the fixed sentences that start with it.
 _BY_FIRST = {
-    "<": (_angle_chat,),
-    "[": (_bracketed,),
-    "*": (_emote,),
-    "C": (_overloaded,),
-    "D": (_done,),
-    "S": (_lifecycle,),
-    "V": (_lifecycle, _villager),
-    "U": (_uuid,),
-    "P": (lambda text: _event(*p) if (p := connections.bedrock(text)) else None,),
-    "A": (lambda text: _event((_DEATH,), {"death": d}) if (d := match_prefixed(text)) else None,),
+    "<": _angle_chat,
+    "[": _bracketed,
+    "*": _emote,
+    "C": _overloaded,
+    "D": _done,
+    "S": _lifecycle,
+    "V": _v_line,
+    "U": _uuid,
+    "P": _bedrock_player,
+    "A": _prefixed_death,
 }
 
 
@@ -266,20 +292,21 @@ def classify(message: str, level: str | None = None) -> Event:
         text = strip_ansi(text)
     if "§" in text:
         text = strip_colour(text)
-    checks = _BY_FIRST.get(text[:1])
-    if checks is not None:
-        for check in checks:
-            event = check(text)
-            if event is not None:
-                return event
+    first = text[:1]
+    check = _BY_FIRST.get(first)
+    if check is not None:
+        event = check(text)
+        if event is not None:
+            return event
+        if first in _NOT_A_NAME:
+            return Event([_UNKNOWN], {})
     space = text.find(" ")
     if space > 0:
         tail = text[space + 1 :]
-        head = tail[:4]
-        handler = _BY_HEAD.get(head) or _BY_HEAD.get(head[:2])
-        name = text[:space]
-        # "left the game" and "left the confines of this world" share a head word.
-        event = (handler and handler(name, tail, text)) or _death(name, tail)
-        if event is not None:
-            return event
+        end = tail.find(" ")
+        handler = _BY_WORD.get(tail[:end] if end >= 0 else tail) or _BY_OPENING.get(tail[:2])
+        if handler is not None:
+            event = handler(text[:space], tail, text)
+            if event is not None:
+                return event
     return Event([_UNKNOWN], {})
