@@ -1,6 +1,10 @@
 """Parser speed: parse_header and classify over the corpus lines, µs per line.
 
     .venv/bin/python bench/parser.py [CORPUS_DIR]
+    .venv/bin/python bench/parser.py bench/out/bench-200000.log   # a generated 1.7+ log
+
+Given a log file instead of a directory, it times that file's lines (first 50,000) and
+adds classify's cost per tag set, weighted by how often each occurs.
 
 Lines are every line of every corpus file (hexxit-home__server.log dominates: 17k of
 ~20k lines), decoded as UTF-8 with replacement; a second figure covers the 1.7+ lines
@@ -20,6 +24,8 @@ MODERN = {LineFormat.LOG4J, LineFormat.LOG4J_LOGGER, LineFormat.FORGE_DATED, Lin
 
 
 def _lines(corpus: Path) -> list[str]:
+    if corpus.is_file():
+        return corpus.read_text(encoding="utf-8", errors="replace").splitlines()[:50_000]
     lines: list[str] = []
     for path in sorted(corpus.glob("*.log")):
         lines += path.read_bytes().decode("utf-8", "replace").splitlines()
@@ -38,7 +44,7 @@ def main() -> None:
     lines = _lines(corpus)
     headers = [h for h in map(parse_header, lines) if h is not None]
     messages = [h.message for h in headers]
-    modern = [line for line, h in zip(lines, map(parse_header, lines)) if h and h.format in MODERN]
+    modern = [line for line in lines if (h := parse_header(line)) and h.format in MODERN]
     modern_messages = [parse_header(line).message for line in modern]
     print(f"corpus lines: {len(lines)}, with a prefix: {len(headers)}, 1.7+: {len(modern)}")
     print(f"parse_header, all lines:      {_per_line(parse_header, lines):.3f} µs/line")
@@ -51,6 +57,21 @@ def main() -> None:
         return classify(header.message if header else line, header.level if header else None)
 
     print(f"both, 1.7+ lines:             {_per_line(both, modern):.3f} µs/line")
+    if corpus.is_file():
+        _per_tag(messages)
+
+
+def _per_tag(messages: list[str]) -> None:
+    """classify's cost per tag set, and the mean weighted by each set's share."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for message in messages:
+        groups.setdefault(tuple(classify(message).tags), []).append(message)
+    total = 0.0
+    for tags, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+        cost = _per_line(classify, group[:3000], repeat=3)
+        total += cost * len(group)
+        print(f"  {','.join(tags):32} {len(group) / len(messages):6.1%} {cost:.3f} µs")
+    print(f"classify, weighted by share:  {total / len(messages):.3f} µs/line")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ _NO_LOG_FILE = "NO LOG FILE! - "
 _UNSEEN = object()
 _CLOCK_CACHE: dict[str, object] = {}
 _CLOCK_CACHE_SIZE = 4096
+_HOUR_MINUTE = {f"{h:02d}:{m:02d}": (h, m) for h in range(24) for m in range(60)}
+_SECOND = {f"{s:02d}": s for s in range(61)}  # 60: a leap second
 _FORGE_1_6_LOGGER = "[Minecraft-Server] "
 
 # Forge writes month names in the JVM's locale (English, German, French seen in the
@@ -113,12 +115,21 @@ _C = LineFormat.LOG4J
 
 
 def _clock(hhmmss: str) -> tuple[int, int, int, int] | None:
-    """``HH:MM:SS`` as a time tuple, cached: consecutive lines share their second."""
+    """``HH:MM:SS`` as a time tuple; None when it is not a wall-clock time.
+
+    Cached, as consecutive lines share their second; a miss is two table look-ups, not
+    three int() parses (on a quiet server most seconds are new).
+    """
     time = _CLOCK_CACHE.get(hhmmss, _UNSEEN)
     if time is _UNSEEN:
         if len(_CLOCK_CACHE) >= _CLOCK_CACHE_SIZE:
             _CLOCK_CACHE.clear()
-        time = _time(hhmmss[0:2], hhmmss[3:5], hhmmss[6:8])
+        hour_minute = _HOUR_MINUTE.get(hhmmss[0:5])
+        second = _SECOND.get(hhmmss[6:8])
+        if hour_minute is None or second is None:
+            time = None
+        else:
+            time = (hour_minute[0], hour_minute[1], second, 0)
         _CLOCK_CACHE[hhmmss] = time
     return time  # type: ignore[return-value]
 
