@@ -57,7 +57,6 @@ _VILLAGER = re.compile(
     r"Villager \S*\['(?P<name>[^']*)'/\d+, .*?(?:l='(?P<world>[^']*)', )?"
     r"x=(?P<x>-?[\d.]+), y=(?P<y>-?[\d.]+), z=(?P<z>-?[\d.]+).*\] died, message: '(?P<msg>.*)'"
 )
-_PROXY_STARTS = "[connected player] "
 _PROXY_ENDS = "<-> InitialHandler has connected"
 _KICKED = "] disconnected with: "
 _STARTING_STARTS = ("Starting minecraft server version ", "Starting integrated minecraft")
@@ -95,10 +94,14 @@ def _angle_chat(text: str) -> Event | None:
     end = text.find("> ", 1)
     if end < 0:
         return None
-    name = _chat_name(text[1:end])
-    fields = _who(name) if name else {}
-    fields["chat"] = text[end + 2 :]
-    return _event((_CHAT,), fields)
+    name = text[1:end]
+    if "[" in name or " " in name:
+        name = _chat_name(name)
+    if not name:
+        return Event([_CHAT], {"chat": text[end + 2 :]})
+    if name[0] == "~":
+        return Event([_CHAT], {"nickname": name[1:], "chat": text[end + 2 :]})
+    return Event([_CHAT], {"username": name, "chat": text[end + 2 :]})
 
 
 def _emote(text: str) -> Event | None:
@@ -112,15 +115,27 @@ def _emote(text: str) -> Event | None:
 
 
 def _bracketed(text: str) -> Event | None:
-    """Lines starting with ``[``: /say, secure-chat and world prefixes, proxies."""
-    if text.startswith("[Server] "):
-        return _event((_CHAT,), {"chat": text[9:]})
-    if text.startswith("[Not Secure] <"):
-        return _angle_chat(text[13:])
+    """Lines starting with ``[``: /say, secure-chat and world prefixes, proxies.
+
+    The bracketed word picks the rule, so a plugin's ``[Essentials] ...`` costs a
+    ``find`` and a few constant-time comparisons.
+    """
     close = text.find("]")
-    if text[close + 1 : close + 2] == "<":
+    after = text[close + 1 : close + 2]
+    if after == "<":  # [world]<name> text
         return _angle_chat(text[close + 1 :])
-    if text.startswith(_PROXY_STARTS) or text.endswith(_PROXY_ENDS) or _KICKED in text:
+    if after != " ":
+        return None
+    word = text[: close + 1]
+    if word == "[Server]":
+        return _event((_CHAT,), {"chat": text[close + 2 :]})
+    if word == "[Not Secure]":
+        return _angle_chat(text[close + 2 :]) if text[close + 2 : close + 3] == "<" else None
+    if (
+        word == "[connected player]"
+        or text.startswith(_KICKED, close)
+        or text.endswith(_PROXY_ENDS)
+    ):
         parsed = connections.proxy(text)
         return _event(*parsed) if parsed else None
     return None
