@@ -15,6 +15,9 @@ belongs to the entry before it. Rules:
 * The console format (group G) repeats the prefix on every stack-trace line
   (``[10:32:55 ERROR]: \\tat ...``, ``Caused by: ...``, ``... 5 more``): such lines are
   continuations too, with their prefix removed from the entry's message.
+
+An entry that starts without a header (leading lines, or the overflow after a bound) has
+the raw text of its first line as its message.
 """
 
 from __future__ import annotations
@@ -30,11 +33,6 @@ DEFAULT_MAX_BYTES = 256 * 1024
 # A console-format message that is a stack-trace line, not a new entry.
 _CONSOLE = LineFormat.CONSOLE
 _CONSOLE_TRACE = re.compile(r"\s|Caused by: |Suppressed: |\.\.\. \d+ more")
-
-
-def is_console_trace(header: Header) -> bool:
-    """True for a group-G line whose message is a stack-trace line (it repeats the prefix)."""
-    return header.format is _CONSOLE and _CONSOLE_TRACE.match(header.message) is not None
 
 
 class Assembled:

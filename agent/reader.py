@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from agent.dates import Clock, DateTracker, LocalToUtc, host_timezone
-from agent.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter
+from agent.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStats
 from agent.minecraft import classify, parse_header
 from agent.model import Decoding, Entry, Tag
 from agent.multiline import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Assembled, MultilineAssembler
@@ -115,7 +115,7 @@ class EntryReader:
         return self._committed
 
     @property
-    def stats(self) -> Any:
+    def stats(self) -> LineStats:
         """The line splitter's counters (lines, truncated, fallback-decoded, replaced)."""
         return self._splitter.stats
 
