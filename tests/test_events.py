@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.minecraft import classify
 from agent.model import Tag
@@ -218,4 +220,15 @@ def test_events_are_independent() -> None:
 )
 def test_garbage_never_raises(message: str) -> None:
     """Junk messages give an Event, never an exception."""
+    assert classify(message).tags
+
+
+PIECES = [*"<>[]()*/:,. §\x1b~_'=", "Steve", "Villager", "was ", "slain by ", "lost ",
+          "connection", "logged in", "joined", "has ", "[/1.2.3.4:5]", "x=1.0", "died"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=20).map("".join))
+def test_message_like_text_never_raises(message: str) -> None:
+    """Any text built from message pieces gives tags, never an exception."""
     assert classify(message).tags

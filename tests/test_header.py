@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.minecraft import LineFormat, parse_header
 
@@ -160,3 +162,13 @@ def test_garbage_never_raises(line: str) -> None:
     """Binary junk, NUL bytes, empty and 1 MB lines return a Header or None, never raise."""
     header = parse_header(line)
     assert header is None or isinstance(header.message, str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("[]0123456789:/ -.INFOWARN§\x1b\x00<>*abcé信"), max_size=80)
+)
+def test_prefix_like_text_never_raises(line: str) -> None:
+    """Any text built from prefix characters parses to a Header or None, never raises."""
+    header = parse_header(line)
+    assert header is None or "\x1b" not in header.message
