@@ -19,14 +19,20 @@ from agent.fingerprint import is_complete
 from agent.reader import ReaderOptions
 from agent.sink import MemoryCheckpointStore, MemorySink
 from agent.tail import events
-from agent.tail.follower import Follower
+from agent.tail.follower import Cursor, Follower
 from agent.tail.source import ReadFrom, ServerSource
 
 
 class Agent:
     """A follower plus the sink/store that outlive it (like the spool across restarts)."""
 
-    def __init__(self, path: Path, read_from: ReadFrom = ReadFrom.BEGINNING) -> None:
+    def __init__(
+        self,
+        path: Path,
+        read_from: ReadFrom = ReadFrom.BEGINNING,
+        follower_class: type[Follower] = Follower,
+    ) -> None:
+        self.follower_class = follower_class
         self.now = 0.0
         self.store = MemoryCheckpointStore()
         self.sink = MemorySink(self.store)
@@ -39,7 +45,9 @@ class Agent:
         """Start (or restart) the agent from the saved checkpoint."""
         if self.follower is not None:
             self.follower.close()
-        self.follower = Follower(self.source, self.sink, self.store, clock=lambda: self.now)
+        self.follower = self.follower_class(
+            self.source, self.sink, self.store, clock=lambda: self.now
+        )
         self.follower.start()
         return self
 
@@ -93,6 +101,7 @@ class TestLive:
         writer.write(mc_line(0) + line[:17])
         assert agent.drain() == [0]
         assert agent.sink.checkpoints[-1].offset == len(mc_line(0))
+        assert agent.follower is not None and agent.follower.flush_deadline() is None
         writer.write(line[17:])
         assert agent.drain() == [0, 1]
         assert agent.sink.entries[-1].line == line.decode().rstrip("\n")
@@ -106,6 +115,24 @@ class TestLive:
         n = writer.lines(n, 50)  # not yet read when the roll happens
         writer.rotate()
         n = writer.lines(n, 50)
+        assert agent.drain() == list(range(n))
+
+    def test_lines_written_between_end_and_roll_are_drained(self, logs: Path) -> None:
+        """Lines written after the follower reached the end but before the roll are read."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        race: list[int] = []
+
+        class Racing(Follower):
+            def _check_live(self, cursor: Cursor) -> None:
+                if not race:  # once: the writer acts between EOF and the path check
+                    race.append(writer.lines(50, 25))
+                    writer.rotate()
+                super()._check_live(cursor)
+
+        agent = Agent(writer.latest, follower_class=Racing).start()
+        writer.lines(0, 50)
+        agent.drain()  # reads 0..49; at the end the writer adds 50..74 and rolls
+        n = writer.lines(75, 10)
         assert agent.drain() == list(range(n))
 
     def test_two_rolls_between_looks_are_both_read(self, logs: Path) -> None:

@@ -68,6 +68,7 @@ class Cursor:
     head: bytes = b""  # the first bytes the fingerprint covers (compared to spot rewrites)
     ident: tuple[int, int] | None = None  # (st_dev, st_ino) of the live file
     last_data: float = 0.0
+    flush_checked: float = float("-inf")  # when flush_idle last ran
 
 
 class Follower:
@@ -115,7 +116,10 @@ class Follower:
         cursor = self._cursor
         if cursor is None or cursor.pos <= cursor.reader.committed_offset:
             return None
-        return cursor.last_data + cursor.reader.options.idle_flush_seconds
+        deadline = cursor.last_data + cursor.reader.options.idle_flush_seconds
+        # Already flushed at or after the deadline: what is left is a partial line, which
+        # waits for its newline (no busy loop on it).
+        return None if deadline <= cursor.flush_checked else deadline
 
     def step(self, budget: int = 16 * CHUNK_BYTES) -> bool:
         """Do one bounded slice of work; True if more is ready right away."""
@@ -133,11 +137,11 @@ class Follower:
         if cursor.final:
             if at_end:
                 self._finish(cursor)
-                return True
             return True
         if at_end:
             self._check_live(cursor)
-        self._deliver(cursor, cursor.reader.flush_idle(self._clock()))
+        cursor.flush_checked = self._clock()
+        self._deliver(cursor, cursor.reader.flush_idle(cursor.flush_checked))
         return not at_end or self._cursor is not cursor
 
     # -- opening ----------------------------------------------------------------------
