@@ -216,10 +216,26 @@ def test_events_are_independent() -> None:
 
 
 @pytest.mark.parametrize(
-    "message", ["\x00\x00", "<", "<>", "< >", "* ", "[", "[]<", "x" * 1_000_000, "Villager ["]
+    "message",
+    [
+        "\x00\x00",
+        "<",
+        "<>",
+        "< >",
+        "* ",
+        "[",
+        "[]<",
+        "x" * 1_000_000,
+        "Villager [",
+        # long lines shaped to make a backtracking pattern quadratic
+        "Steve was killed by " + " trying to hurt " * 4000,
+        "Villager x['a'/1, " + "x=1, y=2, z=" * 5000 + "] died, message: 'a'",
+        "GameProfile@" + " (/1.2.3.4:5)" * 5000 + " lost connection: x",
+        "Steve[" + "[/" * 30000 + " logged in with entity id 1 at (",
+    ],
 )
 def test_garbage_never_raises(message: str) -> None:
-    """Junk messages give an Event, never an exception."""
+    """Junk and pathological messages give an Event promptly, never an exception."""
     assert classify(message).tags
 
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+# Death messages are short (names <= 16 characters, custom names and items <= ~50); a
+# longer tail is not tried, which also bounds the lazy groups' backtracking.
+MAX_TAIL = 512
 _PLACEHOLDER = re.compile(r"%(\d)\$s|%s")
 # The item is printed in brackets ("[Diamond Sword]"); pre-1.7 logs print it bare.
 _GROUPS = {
@@ -109,7 +112,7 @@ _PREFIXED_STARTS = tuple({m.pattern.pattern.split("\\", 1)[0] for m in _PREFIXED
 def match_tail(tail: str) -> dict[str, Any] | None:
     """The ``death`` field for the text after the victim's name, or None if not a death."""
     space = tail.find(" ")
-    if (tail if space < 0 else tail[:space]) not in FIRST_WORDS:
+    if (tail if space < 0 else tail[:space]) not in FIRST_WORDS or len(tail) > MAX_TAIL:
         return None  # most lines: one slice and one set look-up
     if space < 0:
         matchers = _BY_ONE.get(tail)
@@ -129,7 +132,7 @@ def match_tail(tail: str) -> dict[str, Any] | None:
 
 def match_prefixed(message: str) -> dict[str, Any] | None:
     """Death messages without a leading victim ("Actually, the message was too long...")."""
-    if not message.startswith(_PREFIXED_STARTS):
+    if not message.startswith(_PREFIXED_STARTS) or len(message) > 4 * MAX_TAIL:
         return None
     for matcher in _PREFIXED:
         if matcher.pattern.fullmatch(message):

@@ -53,10 +53,13 @@ _STARTING_VERSION = re.compile(r"Starting (?:integrated )?minecraft server versi
 _BEDROCK_VERSION = re.compile(r"Version:? ([\d*][\w.*\-]*)")
 _STOPPING = frozenset(("Stopping server", "Stopping the server", "Stopping server..."))
 _UUID = re.compile(r"UUID of player (\S+) is (\S+)")
-_VILLAGER = re.compile(
-    r"Villager \S*\['(?P<name>[^']*)'/\d+, .*?(?:l='(?P<world>[^']*)', )?"
-    r"x=(?P<x>-?[\d.]+), y=(?P<y>-?[\d.]+), z=(?P<z>-?[\d.]+).*\] died, message: '(?P<msg>.*)'"
-)
+# A villager's death: "Villager <class>['<name>'/<id>, l='<world>', x=.., y=.., z=..]
+# died, message: '<death message>'". Split at the fixed middle with str.find and read the
+# descriptor with separate searches, so no pattern spans the whole (untrusted) line.
+_VILLAGER_MIDDLE = "] died, message: '"
+_VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
+_VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
+_VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
 _PROXY_ENDS = "<-> InitialHandler has connected"
 _KICKED = "] disconnected with: "
 _STARTING_STARTS = ("Starting minecraft server version ", "Starting integrated minecraft")
@@ -185,20 +188,22 @@ def _uuid(text: str) -> Event | None:
 
 def _villager(text: str) -> Event | None:
     """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
-    found = _VILLAGER.match(text)
-    if found is None:
+    middle = text.rfind(_VILLAGER_MIDDLE)
+    name = _VILLAGER_NAME.match(text)
+    if middle < 0 or name is None or not text.endswith("'"):
         return None
-    location: dict[str, Any] = {
-        "x": float(found["x"]),
-        "y": float(found["y"]),
-        "z": float(found["z"]),
-    }
-    world = found["world"]
-    if world:
-        location["world"] = world[12:-1] if world.startswith("ServerLevel[") else world
-    entity = found["name"]
-    fields: dict[str, Any] = {"entity": entity, "location": location}
-    said = found["msg"]
+    descriptor = text[:middle]
+    entity = name[1]
+    fields: dict[str, Any] = {"entity": entity}
+    xyz = _VILLAGER_XYZ.search(descriptor)
+    if xyz is not None:
+        location: dict[str, Any] = {"x": float(xyz[1]), "y": float(xyz[2]), "z": float(xyz[3])}
+        world = _VILLAGER_WORLD.search(descriptor)
+        if world is not None and world[1]:
+            level = world[1]
+            location["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
+        fields["location"] = location
+    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
     tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
     death = match_tail(tail) or match_prefixed(said)
     if death is not None:
