@@ -374,6 +374,18 @@ class TestWaiting:
         assert sum(m.startswith(events.FILE_MISSING) for m in messages) == 1
         assert sum(m.startswith(events.FILE_FOUND) for m in messages) == 1
 
+    def test_path_that_is_not_a_file_logged_once(self, logs: Path, caplog) -> None:
+        """A directory where the log should be is waited on (one message), never a crash."""
+        (logs / "latest.log").mkdir(parents=True)
+        agent = Agent(logs / "latest.log").start()
+        with caplog.at_level(logging.WARNING):
+            for _ in range(3):
+                assert agent.drain() == []
+        assert sum(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records) == 1
+        (logs / "latest.log").rmdir()
+        Log4jWriter(logs).lines(0, 3)
+        assert agent.drain() == [0, 1, 2]
+
     @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
     def test_unreadable_file_logged_once(self, logs: Path, caplog) -> None:
         """A log without read permission is waited for with one message, then read."""

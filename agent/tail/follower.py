@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import BinaryIO
 
 from agent.fingerprint import FINGERPRINT_BYTES, fingerprint, matches
@@ -232,6 +233,9 @@ class Follower:
     def _position_live(self, fd: int) -> bool:
         path, start = self.source.path, self._live_start
         stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            os.close(fd)
+            return self._wait(events.FILE_UNREADABLE, f"{path} is not a regular file")
         head = os.pread(fd, FINGERPRINT_BYTES, 0)
         if start.expect is not None and not matches(start.expect, head):
             # Rotated between the start-up check and now: look for it among rolled files.
@@ -338,20 +342,16 @@ class Follower:
 
     def _read_failed(self, cursor: Cursor, exc: BaseException) -> None:
         """A read error: drop the stream; it is found again by fingerprint on reopen."""
-        log.error(
-            "%s: %s: reading %s failed at offset %d (%s)",
-            events.FILE_UNREADABLE,
-            self.source.server_id,
-            cursor.path,
-            cursor.pos,
-            exc,
-        )
         cursor.stream.close()
         self._cursor = None
+        detail = f"reading {cursor.path} failed at offset {cursor.pos} ({exc})"
         if cursor.final:
             self.unreadable_files += 1
+            log.error("%s: %s: %s", events.FILE_UNREADABLE, self.source.server_id, detail)
             self._deliver(cursor, cursor.reader.finish())
-        elif cursor.fingerprint is not None:
+            return
+        self._wait(events.FILE_UNREADABLE, detail)  # logged once, however often it recurs
+        if cursor.fingerprint is not None:
             saved = Checkpoint(
                 self.source.server_id, cursor.fingerprint, cursor.reader.committed_offset
             )
