@@ -4,13 +4,14 @@ Prints exactly the bodies that would be POSTed. Files are streamed in chunks (pl
 gzip, recognised by their magic bytes), so memory does not grow with a file's size. A
 file that cannot be read is reported on stderr in one line; the entries read before the
 error are still printed, the other files are still parsed, and the exit code is 1.
-Usage errors (timezone, date, encoding) exit 2 before anything is read.
+Usage errors (server id, timezone, date, encoding) exit 2 before anything is read.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
 import time
 import zlib
@@ -21,6 +22,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from agent.body import encode_lines
+from agent.config import SERVER_ID_PATTERN
 from agent.dates import date_from_filename, load_timezone
 from agent.errors import SourceError
 from agent.fingerprint import FINGERPRINT_BYTES, fingerprint
@@ -119,8 +121,10 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 def _validated(
-    timezone: str | None, on_date: str | None, encoding: str | None
+    server_id: str, timezone: str | None, on_date: str | None, encoding: str | None
 ) -> tuple[tzinfo, date | None, str | None]:
+    if re.match(SERVER_ID_PATTERN, server_id) is None:
+        raise _usage_error(f"--server-id: {server_id!r} is not a server id ({SERVER_ID_PATTERN})")
     try:
         zone = load_timezone(timezone)
     except ValueError as exc:
@@ -164,7 +168,7 @@ def parse(
     raw_line: Annotated[bool, typer.Option(help="Include meta.line, the raw text.")] = False,
 ) -> None:
     """Parse log files and print one JSON body per entry, as it would be POSTed."""
-    zone, day, encoding = _validated(timezone, on_date, encoding)
+    zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
     options = ReaderOptions(fallback_encoding=encoding, timezone=zone)
     context = ServerContext()  # one server: UUIDs seen in one file enrich the next
     out = typer.get_binary_stream("stdout")

@@ -171,10 +171,11 @@ def test_ten_megabyte_line_is_truncated_and_flagged(tmp_path: Path) -> None:
         ("--date", "2026-13-01", "--date"),
         ("--date", "yesterday", "--date"),
         ("--encoding", "no-such-codec", "--encoding"),
+        ("--server-id", "no spaces/allowed", "--server-id"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, option: str, value: str, needle: str) -> None:
-    """A bad --timezone, --date or --encoding exits 2 with a message naming the option."""
+    """A bad --timezone, --date, --encoding or --server-id exits 2, naming the option."""
     log = tmp_path / "a.log"
     log.write_bytes(LINES)
     code, bodies, err = run(str(log), option, value)
