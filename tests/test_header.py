@@ -52,6 +52,10 @@ ROWS = [
     # an unknown month name keeps the line and its time, without a date
     ("[05Xyz2023 01:02:03.004] [main/WARN] [mixin/]: x", F.FORGE_DATED, None, (1, 2, 3, 4000),
      "WARN", "main", "mixin/", "x"),
+    # an impossible date (29 February 2023) keeps the line and its time, without a date
+    ("2023-02-29 10:00:00 [INFO] x", F.PRE_1_7, None, (10, 0, 0, 0), "INFO", None, None, "x"),
+    ("[2024-02-29 10:00:00 INFO] leap", F.BEDROCK, (2024, 2, 29), (10, 0, 0, 0), "INFO", None,
+     None, "leap"),
     # F Fabric dev: logger in parentheses, no colon
     ("[11:44:25] [Server thread/INFO] (Minecraft) Player369 joined the game", F.FABRIC_DEV, None,
      (11, 44, 25, 0), "INFO", "Server thread", "Minecraft", "Player369 joined the game"),

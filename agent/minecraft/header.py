@@ -9,6 +9,7 @@ characters of a line pick the candidate format, so a line costs one regex match 
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from enum import Enum
 
@@ -71,6 +72,8 @@ _NO_LOG_FILE = "NO LOG FILE! - "
 _UNSEEN = object()
 _CLOCK_CACHE: dict[str, object] = {}
 _CLOCK_CACHE_SIZE = 4096
+# Pre-1.7 "YYYY-MM-DD hh:mm:ss" -> (date, time): consecutive lines share their second.
+_STAMP_CACHE: dict[str, tuple[tuple[int, int, int] | None, tuple[int, int, int, int]]] = {}
 _HOUR_MINUTE = {f"{h:02d}:{m:02d}": (h, m) for h in range(24) for m in range(60)}
 _SECOND = {f"{s:02d}": s for s in range(61)}  # 60: a leap second
 _FORGE_1_6_LOGGER = "[Minecraft-Server] "
@@ -106,7 +109,10 @@ def _time(
 
 
 def _date(year: int, month: int | None, day: int) -> tuple[int, int, int] | None:
+    """The date tuple, or None when it is not a calendar date (31 April, 29 February 2023)."""
     if month is None or not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    if day > 28 and day > monthrange(year, month)[1]:
         return None
     return (year, month, day)
 
@@ -217,11 +223,18 @@ def _pre_1_7(text: str) -> Header | None:
     match = _PRE_1_7.match(text)
     if match is None:
         return None
-    year, month, day, h, m, s, level = match.groups()
-    time = _time(h, m, s)
-    if time is None:
-        return None
-    date = _date(int(year), int(month), int(day))
+    stamp = _STAMP_CACHE.get(text[:19])
+    if stamp is None:
+        year, month, day, h, m, s = match.groups()[:6]
+        time = _time(h, m, s)
+        if time is None:
+            return None
+        stamp = (_date(int(year), int(month), int(day)), time)
+        if len(_STAMP_CACHE) >= _CLOCK_CACHE_SIZE:
+            _STAMP_CACHE.clear()
+        _STAMP_CACHE[text[:19]] = stamp
+    date, time = stamp
+    level = match[7]
     message = text[match.end() :]
     if message.startswith(_FORGE_1_6_LOGGER):
         return Header(
