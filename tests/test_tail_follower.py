@@ -10,6 +10,7 @@ import gzip
 import logging
 import os
 import shutil
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,8 @@ class Agent:
         self.now = 0.0
         self.store = MemoryCheckpointStore()
         self.sink = MemorySink(self.store)
-        self.source = ServerSource(
-            "survival", path, read_from, ReaderOptions(idle_flush_seconds=0.5)
-        )
+        options = ReaderOptions(idle_flush_seconds=0.5, timezone=UTC)
+        self.source = ServerSource("survival", path, read_from, options)
         self.follower: Follower | None = None
 
     def start(self) -> Agent:
@@ -256,6 +256,20 @@ class TestRotationWhileStopped:
         writer.close()  # gzip done: only .log.gz files are left
         assert sorted(p.suffix for p in logs.iterdir()).count(".gz") == restarts
         assert agent.start().drain() == list(range(n))
+
+    def test_rolled_file_entries_dated_by_file_name(self, logs: Path) -> None:
+        """Entries read from a rolled YYYY-MM-DD-N file carry that date."""
+        writer = Log4jWriter(logs, day="2025-03-09", gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.lines(n, 10)
+        writer.rotate()
+        agent.start().drain()
+        caught_up = agent.sink.entries[10:]
+        assert {e.timestamp.date() for e in caught_up if e.timestamp} == {date(2025, 3, 9)}
+        assert len(caught_up) == 10
 
     def test_rolled_file_still_plain_while_gzip_pending(self, logs: Path) -> None:
         """A roll whose gzip has not run yet (plain .log) is found and finished too."""

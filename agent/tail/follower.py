@@ -26,13 +26,14 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from stat import S_ISREG
 from typing import BinaryIO
 
 from agent.fingerprint import FINGERPRINT_BYTES, fingerprint, matches
 from agent.model import Checkpoint, Entry
-from agent.reader import EntryReader
+from agent.reader import EntryReader, ServerContext
 from agent.sink import CheckpointStore, Sink
 from agent.tail import events
 from agent.tail.discovery import line_start_near_end, open_rotated, read_head
@@ -91,6 +92,7 @@ class Follower:
         self._live_start = LiveStart()
         self._cursor: Cursor | None = None
         self._waiting: str | None = None
+        self._context = ServerContext()  # one per server: UUIDs learnt in one file enrich the next
         self.unreadable_files = 0  # rolled files skipped because they could not be read
 
     @property
@@ -213,7 +215,9 @@ class Follower:
             rotated.path,
             pos,
         )
-        self._cursor = self._new_cursor(rotated.path, stream, head, pos, final=True)
+        self._cursor = self._new_cursor(
+            rotated.path, stream, head, pos, final=True, day=rotated.day
+        )
         return True
 
     def _open_live(self) -> bool:
@@ -275,8 +279,16 @@ class Follower:
         return True
 
     def _new_cursor(
-        self, path: Path, stream: BinaryIO, head: bytes, pos: int, *, final: bool = False
+        self,
+        path: Path,
+        stream: BinaryIO,
+        head: bytes,
+        pos: int,
+        *,
+        final: bool = False,
+        day: date | None = None,
     ) -> Cursor:
+        """A cursor with a fresh reader; ``day`` is a rolled file's date (its name)."""
         head = head[:FINGERPRINT_BYTES]
         print_ = fingerprint(head) if head else None
         reader = EntryReader(
@@ -284,6 +296,8 @@ class Follower:
             fingerprint=print_ or "",
             start_offset=pos,
             options=self.source.options,
+            date_hint=day,
+            context=self._context,
         )
         return Cursor(path, stream, reader, print_, pos, final, head, last_data=self._clock())
 
