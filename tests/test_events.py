@@ -92,8 +92,15 @@ ROWS = [
      {"username": "Steve", "ip": "1.2.3.4", "port": 5555}),
     ("[/1.2.3.4:5555] <-> InitialHandler has connected", UNKNOWN, {}),  # ping / handshake
     ("[/1.2.3.4:5555] <-> InitialHandler has pinged", UNKNOWN, {}),
-    ("[Steve] disconnected with: Kicked whilst connecting to lobby", LOGOUT,
+    # BungeeCord: the kick reason comes first, UpstreamBridge ends every session.
+    ("[Steve] disconnected with: Kicked whilst connecting to lobby", CONN,
      {"username": "Steve", "reason": "Kicked whilst connecting to lobby"}),
+    ("[Steve] -> UpstreamBridge has disconnected", LOGOUT, {"username": "Steve"}),
+    ("[/127.0.0.1:14426|Fallen_Breath] -> UpstreamBridge has disconnected", LOGOUT,
+     {"username": "Fallen_Breath", "ip": "127.0.0.1", "port": 14426}),
+    ("[/127.0.0.1:14426|Fallen_Breath] <-> InitialHandler has connected", LOGIN,
+     {"username": "Fallen_Breath", "ip": "127.0.0.1", "port": 14426}),
+    ("[/127.0.0.1:1|Bob] <-> DownstreamBridge <-> [lobby] has disconnected", UNKNOWN, {}),
     # --- chat (wins over every other tag) ---
     ("<vesicular> yo yo", CHAT, {"username": "vesicular", "chat": "yo yo"}),
     ("<Alice> Bob joined the game", CHAT, {"username": "Alice", "chat": "Bob joined the game"}),

@@ -12,9 +12,12 @@ tags counts sessions:
   ``name (/ip:port)``) ends no session: ``connection`` only. ``/ip:port lost connection``
   without a name is a server-list ping: not a connection line at all.
 * Velocity: ``[connected player] name (/ip:port) has connected`` / ``has disconnected``.
-  BungeeCord: ``[name,/ip:port] <-> InitialHandler has connected`` /
-  ``[name] disconnected with: reason``; nameless ``[/ip:port] <-> InitialHandler`` lines
-  are pings.
+  BungeeCord: ``[name,/ip:port] <-> InitialHandler has connected`` (newer:
+  ``[/ip:port|name]``) is the login and ``[name] -> UpstreamBridge has disconnected``
+  (newer: ``[/ip:port|name]``) the logout, printed on every disconnect; ``[name]
+  disconnected with: reason`` comes only with a kick, before it: ``connection`` with the
+  reason. Nameless ``[/ip:port] <-> InitialHandler`` lines are pings (and Waterfall's
+  pre-login lines, so Waterfall logins are not counted).
 * Bedrock: ``Player connected: name, xuid: N`` / ``Player disconnected: ...``;
   ``Player Spawned: name xuid: N`` is ``connection`` only.
 
@@ -45,7 +48,11 @@ _VELOCITY = re.compile(
     r"(?P<what>connected|disconnected)(?:: (?P<reason>.*))?"
 )
 _BUNGEE_CONNECTED = re.compile(
-    r"\[(?P<name>[^,/\]]+),(?P<addr>/[^\]]*)\] <-> InitialHandler has connected"
+    r"\[(?:(?P<name>[^,/\]|]+),(?P<addr>/[^\]]*)|(?P<addr2>/[^\]|]*)\|(?P<name2>[^\]]+))\]"
+    r" <-> InitialHandler has connected"
+)
+_BUNGEE_UPSTREAM_GONE = re.compile(
+    r"\[(?:(?P<addr>/[^\]|]*)\|)?(?P<name>[^\],/|]+)\] -> UpstreamBridge has disconnected"
 )
 _BUNGEE_DISCONNECTED = re.compile(r"\[(?P<name>[^\],/]+)\] disconnected with: (?P<reason>.*)")
 _BEDROCK_PLAYER = re.compile(r"(?P<name>.*?)(?:,? xuid: (?P<xuid>\d+))?(?:, .*)?")
@@ -136,10 +143,14 @@ def proxy(message: str) -> Parsed | None:
         return list(tags), fields
     found = _BUNGEE_CONNECTED.fullmatch(message)
     if found is not None:
-        return list(LOGIN_TAGS), {"username": found["name"], **address(found["addr"])}
+        name, addr = found["name"] or found["name2"], found["addr"] or found["addr2"]
+        return list(LOGIN_TAGS), {"username": name, **address(addr)}
+    found = _BUNGEE_UPSTREAM_GONE.fullmatch(message)
+    if found is not None:
+        return list(LOGOUT_TAGS), {"username": found["name"], **address(found["addr"] or "")}
     found = _BUNGEE_DISCONNECTED.fullmatch(message)
     if found is not None:
-        return list(LOGOUT_TAGS), {"username": found["name"], "reason": found["reason"]}
+        return [CONNECTION], {"username": found["name"], "reason": found["reason"]}
     return None
 
 

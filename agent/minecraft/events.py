@@ -60,7 +60,7 @@ _VILLAGER_MIDDLE = "] died, message: '"
 _VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
 _VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
 _VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
-_PROXY_ENDS = "<-> InitialHandler has connected"
+_PROXY_ENDS = ("<-> InitialHandler has connected", "-> UpstreamBridge has disconnected")
 _KICKED = "] disconnected with: "
 _STARTING_STARTS = ("Starting minecraft server version ", "Starting integrated minecraft")
 _JOIN_LEAVE = frozenset(("joined the game", "left the game"))
