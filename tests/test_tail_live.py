@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -213,3 +214,18 @@ def test_memory_sink_commits_checkpoint_with_entries() -> None:
     sink.deliver([], Checkpoint("s", "def", 5))
     assert sink.store.checkpoint("s") == Checkpoint("s", "def", 5)
     assert sink.store.checkpoint_for("s", "abc") == Checkpoint("s", "abc", 10)
+
+
+def test_log_directory_replaced_while_running(logs: Path) -> None:
+    """logs/ removed and created again (server reinstalled): the new latest.log is followed."""
+    writer = Log4jWriter(logs)
+    sink = MemorySink()
+    with Running(Tailer([source(writer.latest)], sink, sink.store, poll_seconds=0.05)):
+        n = writer.lines(0, 20)
+        assert sink.wait_until(have(n), WAIT)
+        writer.close()
+        shutil.rmtree(logs)
+        writer = Log4jWriter(logs)
+        n = writer.lines(n, 20)
+        assert sink.wait_until(have(n), WAIT)
+    assert counters(sink.entries) == list(range(n))

@@ -4,6 +4,10 @@ Each pass gives every follower a bounded slice of work (so one busy server canno
 starve another), then sleeps until an inotify event, the next idle-flush deadline or the
 polling interval, whichever comes first. While the sink has no room nothing is read: the
 log files are the buffer (shared/DESIGN.md, invariant 3).
+
+File trouble (missing, unreadable, rotated, truncated) is handled and logged inside the
+followers; an exception from the sink (e.g. the spool cannot write) ends :meth:`run`
+and is raised to the caller: nothing was committed past it, so nothing is lost.
 """
 
 from __future__ import annotations

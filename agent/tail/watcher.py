@@ -10,6 +10,7 @@ Directories are watched, not files, so a watch survives the file being renamed a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -80,7 +81,9 @@ class Waker:
         if known is not None and known[0] == ident:
             return
         if known is not None:
-            self._observer.unschedule(known[1])
+            # The directory was replaced; watchdog may already have dropped the old watch.
+            with contextlib.suppress(KeyError, OSError):
+                self._observer.unschedule(known[1])
         try:
             handle = self._observer.schedule(
                 self._handler, str(directory), event_filter=_EVENT_TYPES
