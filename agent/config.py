@@ -18,7 +18,6 @@ Every problem becomes a :class:`agent.errors.ConfigError` naming the key and the
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
@@ -33,6 +32,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from agent.errors import ConfigError
 from agent.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
 from agent.model import Tag
+from agent.urls import check_url, is_loopback_host
 
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
 CONFIG_PATH_ENV = "SERVEROPS_AGENT_CONFIG"
@@ -73,13 +73,7 @@ class ApiConfig(Section):
     @property
     def is_loopback(self) -> bool:
         """True when the URL names this machine (plain http is allowed there)."""
-        host = urlsplit(self.url).hostname or ""
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(urlsplit(self.url).hostname or "")
 
 
 class StateConfig(Section):
@@ -266,11 +260,10 @@ def _describe(exc: ValidationError, path: Path) -> str:
 
 
 def _check_transport_security(api: ApiConfig, path: Path) -> None:
-    if api.url.startswith("http://") and not (api.allow_insecure_http or api.is_loopback):
-        raise ConfigError(
-            f"{path}: api.url: plain http is only allowed to a loopback address; "
-            "use https or set api.allow_insecure_http = true"
-        )
+    try:
+        check_url(api.url, allow_insecure_http=api.allow_insecure_http)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if api.token is not None and api.token_file is not None:
         raise ConfigError(f"{path}: api.token and api.token_file are both set; keep one")
 

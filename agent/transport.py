@@ -13,9 +13,7 @@ Both keep ``concurrency`` connections alive and never log headers (the token).
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -39,28 +37,6 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Close pooled connections."""
         ...
-
-
-def check_url(url: str, *, allow_insecure_http: bool) -> str:
-    """The ingest URL ``{url}/logs``; https required unless loopback or explicitly allowed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"api.url: not an http(s) URL: {url!r}")
-    if parts.scheme == "http" and not (allow_insecure_http or _is_loopback(parts.hostname)):
-        raise ConfigError(
-            "api.url: plain http is only allowed to a loopback address; "
-            "use https or set api.allow_insecure_http = true"
-        )
-    return url.rstrip("/") + "/logs"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _headers(token: SecretStr) -> dict[str, str]:

@@ -47,7 +47,8 @@ from agent.retry import (
     retry_until_done,
 )
 from agent.spool import Spool, SpooledRecord
-from agent.transport import Transport, TransportName, check_url, make_transport
+from agent.transport import Transport, TransportName, make_transport
+from agent.urls import check_url
 
 log = logging.getLogger(__name__)
 

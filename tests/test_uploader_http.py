@@ -18,8 +18,9 @@ from agent.errors import ConfigError
 from agent.retry import TransientError
 from agent.spool import Spool, SpoolOptions
 from agent.testing import make_records
-from agent.transport import AiohttpTransport, HttpxTransport, check_url
+from agent.transport import AiohttpTransport, HttpxTransport
 from agent.uploader import Uploader, UploaderOptions
+from agent.urls import check_url
 
 TOKEN = "so_test_secret123456"
 URL = "https://api.example.test/logs"
