@@ -148,10 +148,11 @@ class LocalToUtc:
         moment = seconds[second] if second < 60 else None
         if moment is None:
             start, prefix = seconds[60], seconds[61]
-            moment = start + timedelta(seconds=second)  # type: ignore[operator]
-            if second < 60:
-                seconds[second] = moment
+            if start.second == 0 and second < 60:
+                moment = seconds[second] = start.replace(second=second)
                 _remember_iso(moment, f"{prefix}{second:02d}Z")
+            else:  # a historical offset with seconds (LMT), or a leap second: rare, uncached
+                moment = start + timedelta(seconds=second)
         return moment.replace(microsecond=micro) if micro else moment
 
     def _minute(

@@ -67,13 +67,14 @@ def test_format_utc(moment: datetime, text: str) -> None:
     assert format_utc_cached(moment) == text
 
 
-def test_converter_seconds_match_zoneinfo() -> None:
+@pytest.mark.parametrize("day", [DAY, date(1880, 1, 1)])  # 1880: Berlin's LMT, +0:53:28
+def test_converter_seconds_match_zoneinfo(day: date) -> None:
     """The per-minute cache gives what zoneinfo gives, and pre-formats the right text."""
     converter = LocalToUtc(BERLIN)
     for second in (0, 1, 30, 59, 30):
-        moment = converter.convert(DAY, (18, 3, second, 0))
-        expected = datetime(2026, 11, 21, 18, 3, second, tzinfo=BERLIN).astimezone(UTC)
-        assert moment == expected
+        moment = converter.convert(day, (18, 3, second, 0))
+        expected = datetime(day.year, day.month, day.day, 18, 3, second, tzinfo=BERLIN)
+        assert moment == expected.astimezone(UTC)
         assert format_utc_cached(moment) == format_utc(expected)
 
 
