@@ -41,8 +41,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 BACKWARDS_THRESHOLD = 2 * 3600  # seconds a time may step back and still be the same day
 AHEAD_TOLERANCE = 3600  # seconds a line time may be ahead of the clock and still be today
-_CACHE_LIMIT = 4096  # cached minutes per converter (a day has 1,440)
-_ISO_LIMIT = 16384  # formatted seconds kept (bounded memory, a few MB at most)
+_CACHE_LIMIT = 128  # cached minutes per converter (lines come in order: recent ones suffice)
+_ISO_LIMIT = 4096  # formatted seconds kept (bounded memory, under a MB)
 
 _ROTATED_NAME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-\d+\.log(?:\.gz)?$")
 
