@@ -8,6 +8,12 @@ of it. Stages: :class:`~agent.lines.LineSplitter` (bytes -> lines), the Minecraf
 (prefix and message), :class:`~agent.multiline.MultilineAssembler` (continuations),
 :class:`~agent.dates.DateTracker` (date and UTC), and the per-server
 :class:`ServerContext` (what one file teaches about the next: players' UUIDs).
+
+Wiring: give the readers of one server the same ``context``; give a rotated file
+``date_hint=date_from_filename(path)``; a live ``latest.log`` takes its date from
+``clock``. A continuation line that arrives after its entry was released by
+:meth:`EntryReader.flush_idle` starts an entry of its own (without a header): it is
+sent, not lost, only not joined.
 """
 
 from __future__ import annotations
