@@ -66,15 +66,22 @@ def _json_default(value: Any) -> Any:
 
 
 class DryRunSink:
-    """Prints each entry as one JSON line through ``emit``; commits nothing, always has room."""
+    """Prints each entry as one JSON line through ``emit``; commits nothing, always has room.
 
-    def __init__(self, emit: Callable[[str], None]) -> None:
+    ``encode`` turns an entry into the JSON bytes printed (default :func:`entry_json`;
+    pass the API body encoder to show exactly what would be sent).
+    """
+
+    def __init__(
+        self, emit: Callable[[str], None], encode: Callable[[Entry], bytes] = entry_json
+    ) -> None:
         self._emit = emit
+        self._encode = encode
 
     def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
         """Emit each entry; the checkpoint is deliberately dropped (dry run)."""
         for entry in entries:
-            self._emit(entry_json(entry).decode())
+            self._emit(self._encode(entry).decode())
 
     def has_room(self) -> bool:
         """Always True: nothing is stored."""
