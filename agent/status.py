@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.config import AgentConfig, ServerConfig
 from agent.errors import AgentError
-from agent.fingerprint import FINGERPRINT_BYTES, fingerprint
+from agent.fingerprint import FINGERPRINT_BYTES, matches
 from agent.spool import SPOOL_FILE
 
 STALE_AFTER_SECONDS = 60.0  # the daemon publishes every few seconds; older means not running
@@ -113,7 +113,7 @@ def _server_status(db: sqlite3.Connection, server: ServerConfig, pending: int) -
         return status
     if row is not None:
         status.checkpoint_offset = row[1]
-        status.same_file = row[0] == fingerprint(head)
+        status.same_file = matches(row[0], head)
     return status
 
 
