@@ -7,7 +7,8 @@ entry in ``entries``; the spool stores both in one transaction. Backpressure: wh
 ``wait_for_room``. :class:`agent.spool.Spool` already has ``has_room``, ``wait_for_room``
 and both checkpoint look-ups, so a spool-backed sink only adds entry encoding.
 
-* :class:`DryRunSink` prints each entry as a JSON line and commits nothing.
+* The dry-run sink, which prints the API bodies and commits nothing, is
+  :class:`agent.pipeline.PrintSink` (it shares the filter and encoder of the spool sink).
 * :class:`MemoryCheckpointStore` and :class:`MemorySink` keep everything in memory, for
   tests and benchmarks: the sink "commits" each checkpoint to the store with its entries,
   the way the spool does.
@@ -17,11 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from datetime import datetime
-from typing import Any, Protocol
-
-import orjson
+from typing import Protocol
 
 from agent.model import Checkpoint, Entry
 
@@ -52,44 +49,6 @@ class CheckpointStore(Protocol):
     def checkpoint_for(self, server_id: str, fingerprint: str) -> Checkpoint | None:
         """The saved checkpoint of one file of a server, by fingerprint."""
         ...
-
-
-def entry_json(entry: Entry) -> bytes:
-    """One entry as a JSON object (plain field names, UTC ISO 8601 timestamp)."""
-    return orjson.dumps(asdict(entry), default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-class DryRunSink:
-    """Prints each entry as one JSON line through ``emit``; commits nothing, always has room.
-
-    ``encode`` turns an entry into the JSON bytes printed (default :func:`entry_json`;
-    pass the API body encoder to show exactly what would be sent).
-    """
-
-    def __init__(
-        self, emit: Callable[[str], None], encode: Callable[[Entry], bytes] = entry_json
-    ) -> None:
-        self._emit = emit
-        self._encode = encode
-
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
-        """Emit each entry; the checkpoint is deliberately dropped (dry run)."""
-        for entry in entries:
-            self._emit(self._encode(entry).decode())
-
-    def has_room(self) -> bool:
-        """Always True: nothing is stored."""
-        return True
-
-    def wait_for_room(self, timeout: float | None = None) -> bool:
-        """Never waits."""
-        return True
 
 
 class MemoryCheckpointStore:

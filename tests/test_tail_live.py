@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import shutil
@@ -13,9 +14,12 @@ from pathlib import Path
 import pytest
 from tail_writer import Log4jWriter, counter_of
 
+from agent.filters import EntryFilter
+from agent.metrics import Metrics
 from agent.model import Checkpoint, Entry
+from agent.pipeline import EntryEncoder, PrintSink
 from agent.reader import ReaderOptions
-from agent.sink import DryRunSink, MemoryCheckpointStore, MemorySink
+from agent.sink import MemoryCheckpointStore, MemorySink
 from agent.tail import ReadFrom, ServerSource, Tailer, events, follow
 
 WAIT = 60.0  # upper bound for a condition on a loaded machine; normally well under 1 s
@@ -184,16 +188,19 @@ def test_follow_entry_point_with_dry_run_sink(logs: Path) -> None:
     printed: list[str] = []
     got_all = threading.Event()
 
-    def emit(line: str) -> None:
-        printed.append(line)
-        if len(printed) == 5:
-            got_all.set()
+    class Out(io.RawIOBase):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            printed.extend(data.decode().splitlines())
+            if len(printed) >= 5:
+                got_all.set()
+            return len(data)
 
+    sink = PrintSink(EntryEncoder(EntryFilter.create(), Metrics()), out=Out())  # type: ignore[arg-type]
     store = MemoryCheckpointStore()
     stop = threading.Event()
     thread = threading.Thread(
         target=follow,
-        args=([source(writer.latest)], DryRunSink(emit), store, stop),
+        args=([source(writer.latest)], sink, store, stop),
         kwargs={"poll_seconds": 0.05},
     )
     thread.start()
