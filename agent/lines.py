@@ -107,8 +107,10 @@ class LineSplitter:
         lines: list[RawLine] = []
         if parts:
             lines.append(self._complete(parts[0], first=True))
-            for raw in parts[1:]:
-                lines.append(self._complete(raw, first=False))
+            if len(parts) > 1:
+                # The bytes between the first and the last newline: whole lines only.
+                run = data[data.find(b"\n") + 1 : data.rfind(b"\n")]
+                lines += self._complete_run(parts[1:], run)
         self._hold(tail)
         return lines
 
@@ -127,6 +129,31 @@ class LineSplitter:
         if self._pending:
             raw = self._pending + raw
         return self._emit(raw, len(raw) + 1, overlong=False)
+
+    def _complete_run(self, parts: list[bytes], run: bytes) -> list[RawLine]:
+        """Whole lines (``run`` is ``parts`` joined by newlines): decoded in one call when
+        they are valid UTF-8 and none is over-long, the common case; else line by line.
+        A newline byte never occurs inside a UTF-8 sequence, so the decoded run splits
+        into exactly the same lines."""
+        if max(map(len, parts)) > self.max_line_bytes:
+            return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
+        try:
+            texts = run.decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
+        offset = self._line_start
+        lines = []
+        append = lines.append
+        utf8 = Decoding.UTF8
+        for raw, text in zip(parts, texts, strict=True):
+            end = offset + len(raw) + 1
+            if text and text[-1] == "\r":
+                text = text[:-1]
+            append(RawLine(offset, end, text, False, utf8))
+            offset = end
+        self._line_start = offset
+        self.stats.lines += len(parts)
+        return lines
 
     def _hold(self, tail: bytes) -> None:
         """Keep the start of the unfinished line, but never more than the limit allows."""
