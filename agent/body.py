@@ -20,6 +20,8 @@ from agent.dates import format_utc_cached
 from agent.levels import to_api_level
 from agent.model import Decoding, Entry
 
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1  # what orjson can encode as a number
+
 
 def event_id(server_id: str, fingerprint: str, offset: int) -> str:
     """Stable id of an entry: blake2b (128 bits, hex) of ``server_id\\0fingerprint\\0offset``.
@@ -56,8 +58,12 @@ def to_body(entry: Entry, *, raw_line: bool = False) -> dict[str, Any]:
 
 
 def encode_body(entry: Entry, *, raw_line: bool = False) -> bytes:
-    """The API body of ``entry`` as compact JSON bytes (orjson)."""
-    return orjson.dumps(to_body(entry, raw_line=raw_line))
+    """The API body of ``entry`` as compact JSON bytes (orjson); never raises on odd values."""
+    body = to_body(entry, raw_line=raw_line)
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(json_safe(body))
 
 
 def encode_lines(entries: list[Entry], *, raw_line: bool = False) -> bytes:
@@ -65,4 +71,21 @@ def encode_lines(entries: list[Entry], *, raw_line: bool = False) -> bytes:
     if not entries:
         return b""
     dumps = orjson.dumps
-    return b"\n".join([dumps(to_body(entry, raw_line=raw_line)) for entry in entries]) + b"\n"
+    try:
+        return b"\n".join([dumps(to_body(entry, raw_line=raw_line)) for entry in entries]) + b"\n"
+    except orjson.JSONEncodeError:  # rare: redo the batch entry by entry, made safe
+        return b"".join([encode_body(entry, raw_line=raw_line) + b"\n" for entry in entries])
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with what JSON (orjson) cannot hold as text: integers beyond 64 bits (a
+    parsed ``Running 99999999999999999999ms``), non-string keys, unknown types."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return value if _INT_MIN <= value <= _UINT_MAX else str(value)
+    return str(value)

@@ -124,3 +124,13 @@ def test_encoders_emit_json_lines() -> None:
     ]
     assert encode_lines([]) == b""
     assert orjson.loads(encode_body(entries[0])) == to_body(entries[0])
+
+
+def test_values_json_cannot_hold_become_text() -> None:
+    """An integer beyond 64 bits or an odd type is encoded as text, never an exception."""
+    odd = entry(fields={"lag_ms": 10**30, "nested": {"n": -(10**30), 1: (1, 2)}, "x": object})
+    for data in (encode_body(odd), encode_lines([entry(), odd]).splitlines()[1]):
+        meta = orjson.loads(data)["meta"]
+        assert meta["lag_ms"] == str(10**30)
+        assert meta["nested"] == {"n": str(-(10**30)), "1": [1, 2]}
+        assert meta["x"] == str(object)

@@ -201,3 +201,13 @@ def test_quick_start_command_on_the_examples() -> None:
     assert len({b["meta"]["event_id"] for b in bodies}) == len(bodies)
     trace = [b for b in bodies if b["level"] == "error"]
     assert len(trace) == 1 and trace[0]["message"].count("\n\tat ") == 5
+
+
+def test_numbers_beyond_64_bits_do_not_crash(tmp_path: Path) -> None:
+    """A lag of 10**23 ms (beyond JSON numbers orjson writes) is printed as text."""
+    line = b"[10:00:00] [Server thread/WARN]: Can't keep up! Is the server overloaded? "
+    line += b"Running 99999999999999999999999ms or 99999999999999999999999 ticks behind\n"
+    code, bodies, err = run("-", *ARGS, stdin=line + LINES)
+    assert (code, err) == (0, "")
+    assert len(bodies) == 4
+    assert bodies[0]["level"] == "warn"
