@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import orjson
-
 from agent.auth import TokenProvider
-from agent.body import to_body
+from agent.body import encode_body, event_id
 from agent.config import AgentConfig, ServerConfig, read_token
 from agent.dates import load_timezone
 from agent.deadletter import DEAD_LETTER_FILE, DeadLetterFile
@@ -50,8 +48,8 @@ class EntryEncoder:
             return None
         if self.ip_mode != "keep":
             entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
-        body = to_body(entry, raw_line=self.raw_line)
-        return body["meta"]["event_id"], orjson.dumps(body)
+        encoded = encode_body(entry, raw_line=self.raw_line)
+        return event_id(entry.server_id, entry.fingerprint, entry.offset), encoded
 
 
 class SpoolSink:

@@ -255,3 +255,28 @@ PIECES = [*"<>[]()*/:,. §\x1b~_'=", "Steve", "Villager", "was ", "slain by ", "
 def test_message_like_text_never_raises(message: str) -> None:
     """Any text built from message pieces gives tags, never an exception."""
     assert classify(message).tags
+
+
+@pytest.mark.parametrize(
+    ("message", "fields"),
+    [
+        (
+            "Villager EntityVillager['Bob'/12, l='world', x=1.2.3, y=64.00, z=-5.5] died, "
+            "message: 'Bob was slain by Zombie'",
+            {"entity": "Bob", "death": {"cause": "mob", "killer": "Zombie"}},
+        ),
+        (
+            "Can't keep up! Is the server overloaded? Running 99999999999999999999999ms or 46 "
+            "ticks behind",
+            {"lag_ticks": 46},
+        ),
+        (
+            "Steve[/192.0.2.1:99999] logged in with entity id 1 at (1e999, 64.0, 2.0)",
+            {"username": "Steve", "ip": "192.0.2.1"},
+        ),
+    ],
+)
+def test_out_of_range_numbers_are_left_out(message: str, fields: dict) -> None:
+    """Ports above 65535, counts beyond 64 bits and non-finite coordinates are omitted,
+    never a crash nor a value JSON cannot carry."""
+    assert classify(message).fields == fields

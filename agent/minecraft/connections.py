@@ -26,6 +26,7 @@ Masked addresses (``/**.**.**.**:1234``) keep their port and have no ``ip``.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -71,23 +72,37 @@ def address(addr: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if host and "*" not in host:
         fields["ip"] = host
-    if port.isdigit():
+    if port.isdigit() and int(port) <= MAX_PORT:
         fields["port"] = int(port)
     return fields
 
 
-def _location(found: re.Match[str]) -> dict[str, Any] | None:
+MAX_PORT = 65535
+_INT64_MAX = 2**63 - 1
+
+
+def location(x: str, y: str, z: str) -> dict[str, Any] | None:
+    """``{x, y, z}`` as floats, or None when a value is not a finite number."""
     try:
-        location: dict[str, Any] = {
-            "x": float(found["x"]),
-            "y": float(found["y"]),
-            "z": float(found["z"]),
-        }
+        coords = {"x": float(x), "y": float(y), "z": float(z)}
     except ValueError:
         return None
-    if found["world"]:
-        location["world"] = found["world"]
-    return location
+    if not all(math.isfinite(value) for value in coords.values()):
+        return None  # "1e999" would become infinity, which JSON cannot carry
+    return coords
+
+
+def bounded_int(text: str) -> int | None:
+    """A non-negative count from the log, or None beyond 64 bits (JSON integers)."""
+    value = int(text)
+    return value if value <= _INT64_MAX else None
+
+
+def _location(found: re.Match[str]) -> dict[str, Any] | None:
+    coords = location(found["x"], found["y"], found["z"])
+    if coords is not None and found["world"]:
+        coords["world"] = found["world"]
+    return coords
 
 
 def java_login(message: str) -> Parsed | None:

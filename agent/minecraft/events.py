@@ -150,7 +150,11 @@ def _overloaded(text: str) -> Event | None:
     fields: dict[str, Any] = {}
     lag = _LAG.search(text)
     if lag is not None:
-        fields = {"lag_ms": int(lag[1]), "lag_ticks": int(lag[2])}
+        counts = {
+            "lag_ms": connections.bounded_int(lag[1]),
+            "lag_ticks": connections.bounded_int(lag[2]),
+        }
+        fields = {name: value for name, value in counts.items() if value is not None}
     return _event(_OVERLOADED_TAGS, fields)
 
 
@@ -197,12 +201,13 @@ def _villager(text: str) -> Event | None:
     fields: dict[str, Any] = {"entity": entity}
     xyz = _VILLAGER_XYZ.search(descriptor)
     if xyz is not None:
-        location: dict[str, Any] = {"x": float(xyz[1]), "y": float(xyz[2]), "z": float(xyz[3])}
+        coords = connections.location(xyz[1], xyz[2], xyz[3])
         world = _VILLAGER_WORLD.search(descriptor)
-        if world is not None and world[1]:
+        if coords is not None and world is not None and world[1]:
             level = world[1]
-            location["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
-        fields["location"] = location
+            coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
+        if coords is not None:
+            fields["location"] = coords
     said = text[middle + len(_VILLAGER_MIDDLE) : -1]
     tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
     death = match_tail(tail) or match_prefixed(said)
