@@ -59,11 +59,17 @@ def to_body(entry: Entry, *, raw_line: bool = False) -> dict[str, Any]:
 
 def encode_body(entry: Entry, *, raw_line: bool = False) -> bytes:
     """The API body of ``entry`` as compact JSON bytes (orjson); never raises on odd values."""
+    return encode_with_id(entry, raw_line=raw_line)[1]
+
+
+def encode_with_id(entry: Entry, *, raw_line: bool = False) -> tuple[str, bytes]:
+    """``(event_id, body bytes)``: what the spool stores for one entry."""
     body = to_body(entry, raw_line=raw_line)
     try:
-        return orjson.dumps(body)
+        encoded = orjson.dumps(body)
     except orjson.JSONEncodeError:
-        return orjson.dumps(json_safe(body))
+        encoded = orjson.dumps(json_safe(body))
+    return body["meta"]["event_id"], encoded
 
 
 def encode_lines(entries: list[Entry], *, raw_line: bool = False) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from agent.auth import TokenProvider
-from agent.body import encode_body, event_id
+from agent.body import encode_with_id
 from agent.config import AgentConfig, ServerConfig, read_token
 from agent.dates import load_timezone
 from agent.deadletter import DEAD_LETTER_FILE, DeadLetterFile
@@ -48,8 +48,7 @@ class EntryEncoder:
             return None
         if self.ip_mode != "keep":
             entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
-        encoded = encode_body(entry, raw_line=self.raw_line)
-        return event_id(entry.server_id, entry.fingerprint, entry.offset), encoded
+        return encode_with_id(entry, raw_line=self.raw_line)
 
 
 class SpoolSink:
