@@ -40,10 +40,11 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from agent import cli_ops, cli_parse
+    from agent import cli_backfill, cli_ops, cli_parse
 
     cli_ops.register(app)
     cli_parse.register(app)
+    cli_backfill.register(app)
 
 
 _register_commands()

@@ -141,11 +141,15 @@ class Spool:
 
     # -- writing (the tailer's side) ------------------------------------------------
 
-    def append(self, records: Iterable[Record], checkpoint: Checkpoint | None) -> bool:
+    def append(
+        self, records: Iterable[Record], checkpoint: Checkpoint | None, *, as_latest: bool = True
+    ) -> bool:
         """Store records and the checkpoint they complete in one transaction.
 
         Returns :meth:`has_room` afterwards: False means the caller must stop reading
-        (``wait_for_room``) until the uploader drained some of the spool.
+        (``wait_for_room``) until the uploader drained some of the spool. ``as_latest=False``
+        (backfill of old files) saves the checkpoint without making it the server's most
+        recent one, so the daemon's resume point (:meth:`checkpoint`) does not move.
         """
         rows = [(r.event_id, r.server_id, r.body) for r in records]
         added = sum(record_size(*row) for row in rows)
@@ -156,7 +160,7 @@ class Spool:
                         "INSERT INTO entries (event_id, server_id, body) VALUES (?, ?, ?)", rows
                     )
                     if checkpoint is not None:
-                        self._save_checkpoint(checkpoint)
+                        self._save_checkpoint(checkpoint, as_latest=as_latest)
             except sqlite3.Error as exc:
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
             self._depth += len(rows)
@@ -230,6 +234,14 @@ class Spool:
             ).fetchone()
         return Checkpoint(server_id, fingerprint, row[0]) if row else None
 
+    def checkpoints(self, server_id: str) -> list[Checkpoint]:
+        """Every stored checkpoint of a server (backfill matches short fingerprints)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?", (server_id,)
+            ).fetchall()
+        return [Checkpoint(server_id, row[0], row[1]) for row in rows]
+
     # -- reading and removing (the uploader's side) ---------------------------------
 
     def take(self, limit: int, after_id: int = 0) -> list[SpooledRecord]:
@@ -290,7 +302,16 @@ class Spool:
                 self._recount()
             self._check_full()
 
-    def _save_checkpoint(self, checkpoint: Checkpoint) -> None:
+    def _save_checkpoint(self, checkpoint: Checkpoint, *, as_latest: bool = True) -> None:
+        if not as_latest:
+            # A new row sorts before every other; an existing row keeps its place.
+            self._db.execute(
+                "INSERT INTO checkpoints (server_id, fingerprint, offset, updated)"
+                " VALUES (?, ?, ?, (SELECT COALESCE(MIN(updated), 0) - 1 FROM checkpoints))"
+                " ON CONFLICT (server_id, fingerprint) DO UPDATE SET offset = excluded.offset",
+                (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
+            )
+            return
         self._db.execute(
             "INSERT INTO checkpoints (server_id, fingerprint, offset, updated)"
             " VALUES (?, ?, ?, (SELECT COALESCE(MAX(updated), 0) + 1 FROM checkpoints))"

@@ -1,0 +1,28 @@
+"""How entries become API bodies in a backfill: the daemon's EntryEncoder, rebuilt per file.
+
+The settings are plain and picklable so worker processes can build the same encoder
+(agent/pipeline.py ``EntryEncoder``: filter, IP policy, body) the parent would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.filters import EntryFilter
+from agent.metrics import Metrics
+from agent.pipeline import EntryEncoder
+from agent.privacy import IpMode
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeSettings:
+    """Filter + privacy + body settings (from the CLI and the config's ``[filters]``)."""
+
+    entry_filter: EntryFilter
+    raw_line: bool = False
+    ip_mode: IpMode = "keep"
+    ip_key: bytes | None = None
+
+    def encoder(self, metrics: Metrics) -> EntryEncoder:
+        """An EntryEncoder counting into ``metrics``."""
+        return EntryEncoder(self.entry_filter, metrics, self.raw_line, self.ip_mode, self.ip_key)
