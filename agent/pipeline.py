@@ -20,7 +20,7 @@ from agent.dates import load_timezone
 from agent.deadletter import DEAD_LETTER_FILE, DeadLetterFile
 from agent.filters import EntryFilter
 from agent.metrics import Metrics
-from agent.model import Checkpoint, Entry
+from agent.model import Checkpoint, Decoding, Entry
 from agent.privacy import IpMode, apply_ip_policy, load_or_create_key
 from agent.reader import ReaderOptions
 from agent.spool import SPOOL_FILE, Record, Spool, SpoolOptions
@@ -40,8 +40,7 @@ class EntryEncoder:
 
     def encode(self, entry: Entry) -> tuple[str, bytes] | None:
         """Count the entry, apply the filter and the IP policy, build the API body."""
-        for tag in entry.tags:
-            self.metrics.entries.labels(entry.server_id, tag).inc()
+        self._count(entry)
         reason = self.entry_filter.reason_to_skip(entry)
         if reason is not None:
             self.metrics.entries_filtered.labels(reason.value).inc()
@@ -49,6 +48,16 @@ class EntryEncoder:
         if self.ip_mode != "keep":
             entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
         return encode_with_id(entry, raw_line=self.raw_line)
+
+    def _count(self, entry: Entry) -> None:
+        metrics, server = self.metrics, entry.server_id
+        metrics.lines_read.labels(server).inc(entry.line.count("\n") + 1)
+        for tag in entry.tags:
+            metrics.entries.labels(server, tag).inc()
+        if entry.truncated:
+            metrics.lines_truncated.labels(server).inc()
+        if entry.decoding is not Decoding.UTF8:
+            metrics.lines_not_utf8.labels(server, entry.decoding.value).inc()
 
 
 class SpoolSink:
