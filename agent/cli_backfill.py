@@ -18,6 +18,7 @@ what was read is in the spool, sent by the next run or the daemon).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import sys
@@ -100,7 +101,8 @@ def backfill(
         files = expand(paths)
     except (ValueError, PathError) as exc:
         raise _usage_error(str(exc)) from None
-    configure_logging(loaded.logging.level if loaded else "info", "text")
+    if not logging.getLogger().handlers:  # an embedding program (or pytest) keeps its own
+        configure_logging(loaded.logging.level if loaded else "info", "text")
     totals = Totals(files=len(files), bytes_total=sum(_size(path) for path in files))
     try:
         if dry_run:
