@@ -66,11 +66,17 @@ def make_log_set(logs: Path, count: int = 200) -> list[tuple[str, list[str]]]:
     return written
 
 
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``backfill``; return the exit code, stdout and stderr."""
+    result = CliRunner().invoke(app, ["backfill", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
 def invoke(*args: str) -> tuple[int, list[dict], str]:
     """Run ``backfill``; return the exit code, the JSON bodies on stdout and stderr."""
-    result = CliRunner().invoke(app, ["backfill", *args])
-    bodies = [orjson.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    return result.exit_code, bodies, result.stderr
+    code, out, err = run_cli(*args)
+    bodies = [orjson.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return code, bodies, err
 
 
 def messages(bodies: list[dict]) -> list[str]:

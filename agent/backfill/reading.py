@@ -30,6 +30,7 @@ _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 StartOffset = Callable[[str, bytes], int]  # (fingerprint, head) -> where to start
 OnEntries = Callable[[list[Entry], int], None]  # entries, checkpoint offset they complete
 OnProgress = Callable[[int], None]  # bytes of the file on disk read so far
+SKIP_DAEMON = "left to the daemon (its checkpoint is in this file or before it)"
 
 
 @dataclass(frozen=True, slots=True)

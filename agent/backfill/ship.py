@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.backfill.encode import EncodeSettings
-from agent.backfill.reading import FileResult, ReadSettings, read_file
+from agent.backfill.reading import SKIP_DAEMON, FileResult, ReadSettings, read_file
 from agent.backfill.summary import Totals, count_encoded, metric_value
 from agent.fingerprint import matches
 from agent.metrics import Metrics
@@ -38,7 +38,6 @@ from agent.spool import Record, Spool
 from agent.uploader import Uploader
 
 DRAIN_POLL_SECONDS = 0.1
-SKIP_DAEMON = "left to the daemon (its checkpoint is in this file or before it)"
 OnProgress = Callable[[int], None]
 
 

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.backfill.reading import FileResult
+from agent.backfill.reading import SKIP_DAEMON, FileResult
 from agent.metrics import PREFIX, Metrics
 
 EXIT_OK = 0
@@ -22,6 +22,7 @@ class Totals:
     files: int = 0  # files to read
     files_done: int = 0  # read to their end (shipped or skipped)
     files_skipped: int = 0  # already shipped (by the daemon or an earlier backfill)
+    files_left: int = 0  # the daemon's to read (from its resume point on)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     bytes_total: int = 0  # on disk
     bytes_read: int = 0  # on disk, of the files finished so far
@@ -46,7 +47,9 @@ class Totals:
             self.failures.append((str(result.path), result.error))
             return
         self.files_done += 1
-        if result.skipped:
+        if result.skip_reason == SKIP_DAEMON:
+            self.files_left += 1
+        elif result.skipped:
             self.files_skipped += 1
 
     def exit_code(self) -> int:
@@ -83,7 +86,8 @@ def format_summary(totals: Totals, *, dry_run: bool) -> str:
         + ("dry run " if dry_run else "")
         + ("interrupted" if totals.interrupted else "finished"),
         f"  files:        {totals.files_done:,} of {totals.files:,} read"
-        f" ({totals.files_skipped:,} skipped as already shipped, {len(totals.failures):,} failed)",
+        f" ({totals.files_skipped:,} skipped as already shipped,"
+        f" {totals.files_left:,} left to the daemon, {len(totals.failures):,} failed)",
         f"  lines:        {totals.lines:,} ({rate:,.0f} lines/s)",
         f"  entries:      {totals.entries:,} ({totals.filtered:,} filtered out)",
         f"  by tag:       {tags}",
