@@ -140,3 +140,41 @@ def test_missing_token_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "SERVEROPS_TOKEN" in result.stderr
+
+
+def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path, minecraft: Path) -> None:
+    """Under systemd (NOTIFY_SOCKET, WATCHDOG_USEC) the daemon reports READY=1, then
+    WATCHDOG=1 from its main loop, then STOPPING=1 on SIGTERM."""
+    import socket
+
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.settimeout(DEADLINE)
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
+            f'[state]\ndir = "{tmp_path / "state"}"\n'
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
+        env.update(NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
+        env.pop("WATCHDOG_PID", None)
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "agent", "run", "--dry-run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            assert sock.recv(4096).startswith(b"READY=1")
+            assert sock.recv(4096) == b"WATCHDOG=1"
+            agent.send_signal(signal.SIGTERM)
+            message = sock.recv(4096)
+            while message == b"WATCHDOG=1":  # a heartbeat may come before the signal lands
+                message = sock.recv(4096)
+            assert message.startswith(b"STOPPING=1"), message
+            assert agent.wait(timeout=30) == 0
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+    assert not (tmp_path / "state").exists(), "a dry run writes no state"
