@@ -203,7 +203,8 @@ def _ship(
             _encode_settings(entry_filter, config, dry_run=False),
         )
         sent = lambda: metric_value(metrics, "entries_sent")  # noqa: E731
-        with Reporter(totals, sent, tty=sys.stderr.isatty()) as reporter:
+        paused = lambda: ship.uploader.status().paused  # noqa: E731
+        with Reporter(totals, sent, tty=sys.stderr.isatty(), paused=paused) as reporter:
             ship_all(
                 files, ship, totals, on_file=reporter.file_done, on_progress=reporter.bytes_read
             )

@@ -6,6 +6,7 @@ Also holds the log-set helpers the shipping tests (test_backfill_ship.py) use.
 from __future__ import annotations
 
 import gzip
+import logging
 from pathlib import Path
 
 import orjson
@@ -104,6 +105,18 @@ def test_dry_run_prints_every_entry_in_chronological_order(tmp_path: Path, jobs:
     assert crossing[0].startswith("2026-11-04T23:55") and crossing[-1].startswith("2026-11-05T00")
     assert len({b["meta"]["event_id"] for b in bodies}) == len(bodies)
     assert {b["meta"]["server_id"] for b in bodies} == {"default"}
+
+
+def test_plain_progress_line_when_not_on_a_terminal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a terminal, progress is a log line (files, bytes, lines/s, sent)."""
+    make_log_set(tmp_path / "logs", count=10)
+    caplog.set_level(logging.INFO, logger="agent.backfill")
+    code, _, _ = invoke(str(tmp_path / "logs"), "--dry-run", "--timezone", "UTC")
+    assert code == 0
+    lines = [r.getMessage() for r in caplog.records if "backfill.progress" in r.getMessage()]
+    assert lines and "files 6/6" in lines[-1] and "lines/s" in lines[-1]
 
 
 def test_dry_run_directory_and_glob_same_as_files(tmp_path: Path) -> None:

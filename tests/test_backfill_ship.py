@@ -180,3 +180,21 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_sends_the_rest_once(tmp_path: Path) ->
     assert code == 0, stderr
     assert set(rx.state.accepted) == expected
     assert max(rx.state.accepted.values()) == 1
+
+
+def test_checkpoints_saved_behind_keep_the_latest_and_are_listed(tmp_path: Path) -> None:
+    """append(as_latest=False) stores a checkpoint without making it the daemon's resume
+    point, updates an existing one in place, and checkpoints() lists them all."""
+    spool = Spool(SpoolOptions(tmp_path / "spool.sqlite3"))
+    daemon = Checkpoint(SERVER, "live", 10)
+    spool.append((), daemon)
+    spool.append((), Checkpoint(SERVER, "old", 5), as_latest=False)
+    spool.append((), Checkpoint(SERVER, "live", 20), as_latest=False)
+    assert spool.checkpoint(SERVER) == Checkpoint(SERVER, "live", 20)
+    spool.append((), Checkpoint(SERVER, "old", 7), as_latest=False)
+    assert spool.checkpoint(SERVER) == Checkpoint(SERVER, "live", 20)
+    assert sorted(spool.checkpoints(SERVER), key=lambda c: c.fingerprint) == [
+        Checkpoint(SERVER, "live", 20),
+        Checkpoint(SERVER, "old", 7),
+    ]
+    assert spool.checkpoints("other") == []

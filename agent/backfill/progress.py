@@ -33,9 +33,17 @@ BAR_INTERVAL_SECONDS = 0.2
 class Reporter:
     """Shows progress; ``sent`` returns the entries sent so far (0 in a dry run)."""
 
-    def __init__(self, totals: Totals, sent: Callable[[], int], *, tty: bool) -> None:
+    def __init__(
+        self,
+        totals: Totals,
+        sent: Callable[[], int],
+        *,
+        tty: bool,
+        paused: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self._totals = totals
         self._sent = sent
+        self._paused = paused
         self._tty = tty
         self._last = 0.0
         self._in_file = 0  # bytes of the current file read so far
@@ -96,6 +104,9 @@ class Reporter:
         elapsed = max(now - totals.started, 1e-9)
         rate = f"{totals.lines / elapsed:,.0f}"
         sent = f"{self._sent():,}"
+        paused = self._paused()
+        if paused is not None:
+            sent += f" (sending paused: {paused})"
         done_bytes = totals.bytes_read + self._in_file
         if self._bar is not None:
             self._bar.update(

@@ -52,6 +52,10 @@ class ShipContext:
     encode: EncodeSettings
 
 
+class _SenderStoppedError(Exception):
+    """The uploader thread ended while files were still being read (its error follows)."""
+
+
 class UploaderThread:
     """Runs :meth:`Uploader.run` in its own thread and event loop."""
 
@@ -101,13 +105,17 @@ def ship_all(
             if daemon_owns_rest:
                 result = FileResult(path, size=_size(path), skipped=True, skip_reason=SKIP_DAEMON)
             else:
-                result = ship_file(path, ship, resume_point, context, on_progress)
+                result = ship_file(
+                    path, ship, resume_point, context, on_progress, sending=lambda: sender.alive
+                )
                 daemon_owns_rest = result.skip_reason == SKIP_DAEMON
             totals.add_file(result)
             on_file(result)
         _wait_until_sent(ship, sender, on_progress)
     except KeyboardInterrupt:
         totals.interrupted = True
+    except _SenderStoppedError:
+        pass  # sender.error is raised below
     finally:
         sender.stop()
         totals.sent = metric_value(ship.metrics, "entries_sent")
@@ -123,8 +131,14 @@ def ship_file(
     resume_point: Checkpoint | None,
     context: ServerContext,
     on_progress: OnProgress,
+    *,
+    sending: Callable[[], bool] = lambda: True,
 ) -> FileResult:
-    """Read one file from its saved offset into the spool, with its checkpoints."""
+    """Read one file from its saved offset into the spool, with its checkpoints.
+
+    When the spool is full, reading waits for the uploader to make room (``sending``
+    says whether it still runs; if it stopped, waiting ends).
+    """
     server_id = ship.read.server_id
     spool = ship.spool
     as_latest = resume_point is None
@@ -153,8 +167,9 @@ def ship_file(
                 records.append(Record(coded[0], server_id, coded[1]))
         checkpoint = Checkpoint(server_id, current[0], offset)
         if not spool.append(records, checkpoint, as_latest=as_latest):
-            while not spool.wait_for_room(1.0):
-                pass  # the uploader drains it; Ctrl-C interrupts the wait
+            while not spool.wait_for_room(1.0):  # Ctrl-C interrupts the wait
+                if not sending():
+                    raise _SenderStoppedError
 
     result = read_file(
         path,
