@@ -10,9 +10,13 @@ encoding); entries go through the daemon's spool with checkpoints and are sent b
 the summary is printed. ``--dry-run`` prints the exact API bodies as JSON lines on
 stdout and writes nothing; it needs no token and no config.
 
+Shipping refuses to start while the daemon runs on the same state dir (its uploader
+and this one would both send the spooled entries): stop it, backfill, start it.
+
 Exit codes: 0 all shipped; 1 a file failed (e.g. a corrupt .gz: the others are still
-done) or entries were dead-lettered; 2 usage or config error; 130 interrupted (Ctrl-C:
-what was read is in the spool, sent by the next run or the daemon).
+done), entries were dead-lettered, or the daemon is running; 2 usage or config error;
+130 interrupted (Ctrl-C: what was read is in the spool, sent by the next run or the
+daemon).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from agent.logsetup import configure_logging
 from agent.metrics import Metrics
 from agent.pipeline import build_encoder, build_sources, build_uploader, open_spool
 from agent.reader import ReaderOptions
+from agent.status import read_status
 
 DEFAULT_SERVER_ID = "default"
 
@@ -192,6 +197,13 @@ def _ship(
     config: AgentConfig,
     totals: Totals,
 ) -> None:
+    daemon = running_daemon(config)
+    if daemon is not None:
+        raise AgentError(
+            f"the daemon (pid {daemon}) is running and sends from the same spool: two senders "
+            "would send entries twice. Stop it first (systemctl stop serverops-agent), run "
+            "backfill, then start it again; or use --dry-run"
+        )
     metrics = Metrics()
     spool = open_spool(config, metrics)
     try:
@@ -210,6 +222,29 @@ def _ship(
             )
     finally:
         spool.close()
+
+
+def running_daemon(config: AgentConfig) -> int | None:
+    """The pid of a daemon using this state dir (recent heartbeat, process alive), or None."""
+    try:
+        report = read_status(config)
+    except AgentError:
+        return None  # no spool yet: no daemon has run here
+    if not report.daemon_running:
+        return None
+    try:
+        pid = int(report.daemon.get("pid", "0"))
+    except ValueError:
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # stopped less than a minute ago
+    except PermissionError:
+        return pid  # alive, another user's
+    return pid
 
 
 def _size(path: Path) -> int:

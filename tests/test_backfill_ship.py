@@ -198,3 +198,29 @@ def test_checkpoints_saved_behind_keep_the_latest_and_are_listed(tmp_path: Path)
         Checkpoint(SERVER, "old", 7),
     ]
     assert spool.checkpoints("other") == []
+
+
+def test_refuses_to_ship_while_the_daemon_runs(tmp_path: Path) -> None:
+    """A live daemon on the same state dir (fresh heartbeat, pid alive): exit 1, nothing
+    spooled or sent; a heartbeat whose process has exited does not block."""
+    make_log_set(tmp_path / "logs", count=10)
+    spool = open_spool(tmp_path)
+    spool.publish_status({"pid": str(os.getpid())}, time.time())
+    spool.close()
+    with Receiver(token=TOKEN) as rx:
+        config = write_config(tmp_path, rx.url)
+        code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
+        assert code == 1 and f"the daemon (pid {os.getpid()}) is running" in stderr
+        assert rx.state.accepted_total == 0 and open_spool(tmp_path).checkpoints(SERVER) == []
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        spool = open_spool(tmp_path)
+        spool.publish_status({"pid": gone.stdout.strip()}, time.time())  # stopped just now
+        spool.close()
+        code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
+    assert code == 0, stderr
+    assert rx.state.accepted_total == 60
