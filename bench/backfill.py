@@ -51,7 +51,7 @@ def _message(rnd: random.Random) -> tuple[str, str]:
             f"Can't keep up! Is the server overloaded? Running {ms}ms or {ms // 50} ticks behind",
         )
     if roll < 0.93:
-        ip = f"{rnd.randint(1, 254)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+        ip = ".".join(str(rnd.randint(1, 254)) for _ in range(4))
         return (
             "Server thread/INFO",
             f"{player}[/{ip}:{rnd.randint(1024, 65535)}] logged in with entity id "

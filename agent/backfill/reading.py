@@ -30,7 +30,7 @@ _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 _GZIP_MAGIC = b"\x1f\x8b"
 CHECK_CHUNK_BYTES = 1024 * 1024
 
-StartOffset = Callable[[str, bytes], int]  # (fingerprint, head) -> where to start
+StartOffset = Callable[[str, bytes], int | None]  # (fingerprint, head) -> start; None: skip
 OnEntries = Callable[[list[Entry], int], None]  # entries, checkpoint offset they complete
 OnProgress = Callable[[int], None]  # bytes of the file on disk read so far
 SKIP_DAEMON = "left to the daemon (its checkpoint is in this file or before it)"
@@ -111,7 +111,11 @@ def _read_stream(
             result.skipped = True  # empty: nothing to ship, no identity
             return
         result.fingerprint = fingerprint(head)
-        offset = result.start_offset = start_offset(result.fingerprint, head)
+        start = start_offset(result.fingerprint, head)
+        if start is None:
+            result.skipped = True  # the caller decided (e.g. the daemon's file)
+            return
+        offset = result.start_offset = start
         reader = EntryReader(
             server_id=settings.server_id,
             fingerprint=result.fingerprint,

@@ -148,12 +148,12 @@ def ship_file(
     owned_by_daemon = False
     current: list[str] = []  # the file's fingerprint, once known
 
-    def start_offset(fingerprint: str, head: bytes) -> int:
+    def start_offset(fingerprint: str, head: bytes) -> int | None:
         nonlocal owned_by_daemon
         current.append(fingerprint)
         if resume_point is not None and matches(resume_point.fingerprint, head):
             owned_by_daemon = True
-            return 1 << 62  # read nothing: skipped below
+            return None  # read nothing
         saved = [c.offset for c in spool.checkpoints(server_id) if matches(c.fingerprint, head)]
         return max(saved, default=0)
 
