@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from prometheus_client import Counter
 
 from agent.auth import TokenProvider
 from agent.body import encode_with_id
@@ -28,22 +29,33 @@ from agent.tail.source import ReadFrom, ServerSource
 from agent.uploader import Uploader, UploaderOptions
 
 
-@dataclass(frozen=True, slots=True)
 class EntryEncoder:
     """Entry -> (event_id, body bytes), or None when the filter says not to send it."""
 
-    entry_filter: EntryFilter
-    metrics: Metrics
-    raw_line: bool = False
-    ip_mode: IpMode = "keep"
-    ip_key: bytes | None = None
+    def __init__(
+        self,
+        entry_filter: EntryFilter,
+        metrics: Metrics,
+        *,
+        raw_line: bool = False,
+        ip_mode: IpMode = "keep",
+        ip_key: bytes | None = None,
+    ) -> None:
+        self.entry_filter = entry_filter
+        self.metrics = metrics
+        self.raw_line = raw_line
+        self.ip_mode = ip_mode
+        self.ip_key = ip_key
+        # Labelled counters looked up once: labels() costs microseconds per call, and
+        # every entry increments several of them (a backfill passes millions of entries).
+        self._counters: dict[tuple[str, ...], Counter] = {}
 
     def encode(self, entry: Entry) -> tuple[str, bytes] | None:
         """Count the entry, apply the filter and the IP policy, build the API body."""
         self._count(entry)
         reason = self.entry_filter.reason_to_skip(entry)
         if reason is not None:
-            self.metrics.entries_filtered.labels(reason.value).inc()
+            self._counter(self.metrics.entries_filtered, reason.value).inc()
             return None
         if self.ip_mode != "keep":
             entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
@@ -51,13 +63,20 @@ class EntryEncoder:
 
     def _count(self, entry: Entry) -> None:
         metrics, server = self.metrics, entry.server_id
-        metrics.lines_read.labels(server).inc(entry.line.count("\n") + 1)
+        self._counter(metrics.lines_read, server).inc(entry.line.count("\n") + 1)
         for tag in entry.tags:
-            metrics.entries.labels(server, tag).inc()
+            self._counter(metrics.entries, server, tag).inc()
         if entry.truncated:
-            metrics.lines_truncated.labels(server).inc()
+            self._counter(metrics.lines_truncated, server).inc()
         if entry.decoding is not Decoding.UTF8:
-            metrics.lines_not_utf8.labels(server, entry.decoding.value).inc()
+            self._counter(metrics.lines_not_utf8, server, entry.decoding.value).inc()
+
+    def _counter(self, family: Counter, *labels: str) -> Counter:
+        key = (str(id(family)), *labels)
+        child = self._counters.get(key)
+        if child is None:
+            child = self._counters[key] = family.labels(*labels)
+        return child
 
 
 class SpoolSink:

@@ -25,4 +25,10 @@ class EncodeSettings:
 
     def encoder(self, metrics: Metrics) -> EntryEncoder:
         """An EntryEncoder counting into ``metrics``."""
-        return EntryEncoder(self.entry_filter, metrics, self.raw_line, self.ip_mode, self.ip_key)
+        return EntryEncoder(
+            self.entry_filter,
+            metrics,
+            raw_line=self.raw_line,
+            ip_mode=self.ip_mode,
+            ip_key=self.ip_key,
+        )
