@@ -211,3 +211,43 @@ def test_numbers_beyond_64_bits_do_not_crash(tmp_path: Path) -> None:
     assert (code, err) == (0, "")
     assert len(bodies) == 4
     assert bodies[0]["level"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("filters", "messages"),
+    [
+        (["--tag", "death"], ["Steve was slain by Zombie"]),
+        (["--tag", "chat", "--tag", "death"], ["<Steve> hi", "Steve was slain by Zombie"]),
+        (["-q", "ZOMBIE"], ["Steve was slain by Zombie"]),
+        (["--since", "2026-11-21 10:00:01"], ["<Steve> hi", "Steve was slain by Zombie"]),
+        (["--before", "2026-11-21T10:00:01Z"], ["Starting minecraft server version 1.21.4"]),
+        (
+            ["--since", "2026-11-21T11:00:01+01:00", "--before", "2026-11-21 10:00:02"],
+            ["<Steve> hi"],
+        ),
+    ],
+)
+def test_filters_are_those_of_backfill(
+    tmp_path: Path, filters: list[str], messages: list[str]
+) -> None:
+    """--tag (any of), -q (case-insensitive), --since inclusive, --before exclusive."""
+    log = tmp_path / "latest.log"
+    log.write_bytes(
+        b"[10:00:00] [Server thread/INFO]: Starting minecraft server version 1.21.4\n"
+        b"[10:00:01] [Async Chat Thread - #0/INFO]: <Steve> hi\n"
+        b"[10:00:02] [Server thread/INFO]: Steve was slain by Zombie\n"
+    )
+    code, bodies, _ = run(str(log), *ARGS, *filters)
+    assert code == 0
+    assert [body["message"] for body in bodies] == messages
+
+
+@pytest.mark.parametrize(
+    "filters", [["--tag", "chatt"], ["--since", "yesterday"], ["--before", "2026-11-21T10:00:00"]]
+)
+def test_bad_filters_exit_2(tmp_path: Path, filters: list[str]) -> None:
+    """An unknown tag, an unreadable time or a time without a zone is a usage error."""
+    log = tmp_path / "latest.log"
+    log.write_bytes(b"[10:00:00] [Server thread/INFO]: x\n")
+    code, bodies, err = run(str(log), *ARGS, *filters)
+    assert code == 2 and bodies == [] and filters[0] in err
