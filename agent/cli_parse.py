@@ -190,7 +190,6 @@ def parse(
     The filters are those of ``backfill`` and of the mc-coal log-line API.
     """
     zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
-    _tune_gc()
     filters = QueryFilters(tuple(tags or ()), query, since, before)
     try:
         entry_filter = build_filter(filters) if filters != QueryFilters() else None
@@ -207,6 +206,7 @@ def parse(
             out.write(encode_lines(entries, raw_line=raw_line))
 
     failed = False
+    restore_gc = _tune_gc()
     try:
         for path in paths or ["-"]:
             hint = day or (None if path == "-" else date_from_filename(path))
@@ -231,19 +231,29 @@ def parse(
         # Whoever read stdout went away (`| head`): stop quietly, as cat does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
+    finally:
+        restore_gc()
     if failed:
         raise typer.Exit(1)
 
 
-def _tune_gc() -> None:
-    """Fewer cycle collections while parsing: a one-shot command, so process-wide is fine.
+def _tune_gc() -> Callable[[], None]:
+    """Fewer cycle collections while parsing; returns what puts the collector back.
 
     ``freeze`` moves the objects of the imports into the permanent generation, where
-    the collector never traverses them again.
+    the collector never traverses them again. Restoring matters when the command runs
+    inside another program (a test's CliRunner): its collector is left as it was.
     """
+    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, old)
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *threshold[1:])
+
+    def restore() -> None:
+        gc.set_threshold(*threshold)
+        if not frozen_before:  # a host that froze objects itself keeps them frozen
+            gc.unfreeze()
+
+    return restore
 
 
 def _parse_path(
