@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from agent.check import format_results, run_checks
 from agent.config import load_config
 from agent.errors import AgentError, ConfigError
 from agent.logsetup import configure_logging
@@ -23,6 +22,8 @@ CONFIG_OPTION = typer.Option(
 
 def check(config: Path | None = CONFIG_OPTION) -> None:
     """Check the config, log paths, state dir, token and API; exit 0 if all pass."""
+    from agent.check import format_results, run_checks  # httpx: only when checking
+
     try:
         loaded = load_config(config)
     except ConfigError as exc:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from prometheus_client import Counter
 
-from agent.auth import TokenProvider
 from agent.body import encode_with_id
 from agent.config import AgentConfig, ServerConfig, read_token
 from agent.dates import load_timezone
-from agent.deadletter import DEAD_LETTER_FILE, DeadLetterFile
 from agent.filters import EntryFilter
 from agent.metrics import Metrics
 from agent.model import Checkpoint, Decoding, Entry
@@ -26,7 +24,9 @@ from agent.privacy import IpMode, apply_ip_policy, load_or_create_key
 from agent.reader import ReaderOptions
 from agent.spool import SPOOL_FILE, Record, Spool, SpoolOptions
 from agent.tail.source import ReadFrom, ServerSource
-from agent.uploader import Uploader, UploaderOptions
+
+if TYPE_CHECKING:  # the uploader pulls in aiohttp: imported only when a command ships
+    from agent.uploader import Uploader
 
 
 class EntryEncoder:
@@ -192,6 +192,10 @@ def build_uploader(
     token_loader: Callable[[], object] | None = None,
 ) -> Uploader:
     """The uploader for ``[api]``, reading the token now and again after auth errors."""
+    from agent.auth import TokenProvider
+    from agent.deadletter import DEAD_LETTER_FILE, DeadLetterFile
+    from agent.uploader import Uploader, UploaderOptions
+
     api = config.api
     options = UploaderOptions(
         url=api.url,
