@@ -10,13 +10,12 @@ Usage errors (server id, timezone, date, encoding) exit 2 before anything is rea
 from __future__ import annotations
 
 import gc
-import gzip
 import os
 import re
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, tzinfo
 from typing import Annotated, BinaryIO
 
@@ -34,68 +33,18 @@ from agent.cli_filters import (
 from agent.config import SERVER_ID_PATTERN
 from agent.dates import date_from_filename, load_timezone
 from agent.errors import SourceError
-from agent.fingerprint import FINGERPRINT_BYTES, fingerprint
+from agent.fingerprint import fingerprint
 from agent.lines import check_encoding
 from agent.model import Entry
 from agent.reader import EntryReader, ReaderOptions, ServerContext
+from agent.streams import read_chunks, with_head
 
-CHUNK_BYTES = 256 * 1024
-_GZIP_MAGIC = b"\x1f\x8b"
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 # Parsing allocates several short-lived objects per line (line, header, event, entry,
 # body) and almost no reference cycles, so the default young-generation threshold (700)
 # runs the cycle collector thousands of times for nothing. A larger one keeps memory
 # bounded (a collection still runs every this many allocations) at a fraction of the cost.
 _GC_YOUNG_THRESHOLD = 50_000
-
-
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """The stream's bytes in chunks; a gzip stream (by its magic bytes) decompressed."""
-    head = stream.read(CHUNK_BYTES)
-    if head[:2] == _GZIP_MAGIC:
-        unzipped = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")
-        while chunk := unzipped.read1(CHUNK_BYTES):  # read1: what came before an error
-            yield chunk
-        return
-    while head:
-        yield head
-        head = stream.read(CHUNK_BYTES)
-
-
-class _Prepend:
-    """A read-only file object: ``head`` followed by the rest of ``stream``."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size < 0 or size >= len(self._head):
-                data, self._head = self._head, b""
-                rest = self._stream.read(-1 if size < 0 else size - len(data))
-                return data + rest
-            data, self._head = self._head[:size], self._head[size:]
-            return data
-        return self._stream.read(size)
-
-
-def _with_head(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
-    """The first FINGERPRINT_BYTES of the stream (for its identity) and all its chunks."""
-    held: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk)
-        if size >= FINGERPRINT_BYTES:
-            break
-    head = b"".join(held)
-
-    def replay() -> Iterator[bytes]:
-        yield from held
-        yield from chunks
-
-    return head[:FINGERPRINT_BYTES], replay()
 
 
 def parse_stream(
@@ -110,7 +59,7 @@ def parse_stream(
     """
     reader: EntryReader | None = None
     try:
-        head, chunks = _with_head(_chunks(stream))
+        head, chunks = with_head(read_chunks(stream))
         reader = make_reader(fingerprint(head))
         for chunk in chunks:
             emit(reader.feed(chunk))

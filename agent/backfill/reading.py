@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agent.backfill.files import date_hint
-from agent.cli_parse import _chunks, _with_head  # the ``parse`` command's streaming
 from agent.errors import SourceError
 from agent.fingerprint import fingerprint
 from agent.model import Entry
 from agent.reader import EntryReader, ReaderOptions, ServerContext
+from agent.streams import read_chunks, with_head
 
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -106,7 +106,7 @@ def _read_stream(
     reader: EntryReader | None = None
     position = 0
     try:
-        head, chunks = _with_head(_chunks(raw))
+        head, chunks = with_head(read_chunks(raw))
         if not head:
             result.skipped = True  # empty: nothing to ship, no identity
             return
