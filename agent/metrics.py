@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
+from agent.errors import AgentError
+
 PREFIX = "serverops_agent"
 
 
@@ -73,4 +75,7 @@ class Metrics:
 
     def serve(self, address: str, port: int) -> None:
         """Expose /metrics over HTTP on address:port (a daemon thread)."""
-        start_http_server(port, addr=address, registry=self.registry)
+        try:
+            start_http_server(port, addr=address, registry=self.registry)
+        except OSError as exc:
+            raise AgentError(f"metrics: cannot listen on {address}:{port}: {exc.strerror}") from exc

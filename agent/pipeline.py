@@ -17,6 +17,7 @@ from prometheus_client import Counter
 from agent.body import encode_with_id
 from agent.config import AgentConfig, ServerConfig, read_token
 from agent.dates import load_timezone
+from agent.errors import AgentError
 from agent.filters import EntryFilter
 from agent.metrics import Metrics
 from agent.model import Checkpoint, Decoding, Entry
@@ -175,7 +176,10 @@ def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:
 def ensure_state_dir(config: AgentConfig) -> Path:
     """The state directory, created 0700 if missing."""
     state = config.state.dir
-    state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AgentError(f"state.dir: cannot create {state}: {exc.strerror}") from exc
     return state
 
 

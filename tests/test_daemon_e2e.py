@@ -178,3 +178,26 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path, minecraft: Path)
             if agent.poll() is None:
                 agent.kill()
     assert not (tmp_path / "state").exists(), "a dry run writes no state"
+
+
+def test_unwritable_state_dir_exits_1_with_the_key(tmp_path: Path, minecraft: Path) -> None:
+    """A state dir that cannot be created names state.dir and exits 1, no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    (tmp_path / "token").write_text(TOKEN_1)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[api]\nurl = "http://127.0.0.1:9"\ntoken_file = "{tmp_path / "token"}"\n'
+        f'[state]\ndir = "{blocker / "state"}"\n'
+        f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "state.dir: cannot create" in result.stderr and "Traceback" not in result.stderr

@@ -33,3 +33,17 @@ def test_two_instances_do_not_share_counters() -> None:
     first.entries_sent.inc()
     assert second.registry.get_sample_value("serverops_agent_entries_sent_total") == 0.0
     assert first.registry.get_sample_value("serverops_agent_entries_sent_total") == 1.0
+
+
+def test_a_taken_port_is_a_clear_error() -> None:
+    """Listening on a port another process holds fails with the address, not a traceback."""
+    import pytest
+
+    from agent.errors import AgentError
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(AgentError, match=f"127.0.0.1:{port}"):
+            Metrics().serve("127.0.0.1", port)
