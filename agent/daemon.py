@@ -99,7 +99,6 @@ class Daemon:
         self.spool: Spool | None = None
         self.uploader: Uploader | None = None
         self._stop = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         if dry_run:
             self.store: CheckpointStore = MemoryCheckpointStore()
             self.sink: PrintSink | SpoolSink = PrintSink(
@@ -114,7 +113,6 @@ class Daemon:
 
     async def run(self) -> int:
         """Run until a stop signal; return the exit code."""
-        self._loop = asyncio.get_running_loop()
         self._install_signals()
         if self.config.metrics.enabled:
             self.metrics.serve(self.config.metrics.address, self.config.metrics.port)
@@ -159,11 +157,6 @@ class Daemon:
             self.spool.close()
         log.info("agent.stopped: exit code %d", code)
         return code
-
-    def request_stop(self) -> None:
-        """Stop (from a signal handler or another thread)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
