@@ -13,6 +13,7 @@ Both keep ``concurrency`` connections alive and never log headers (the token).
 
 from __future__ import annotations
 
+import ssl
 from typing import Literal, Protocol
 
 from pydantic import SecretStr
@@ -109,6 +110,7 @@ class HttpxTransport:
         timeout: float,
         http2: bool = False,
         transport: object | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         import httpx
 
@@ -121,11 +123,12 @@ class HttpxTransport:
                 limits=limits,
                 http2=http2,
                 transport=transport,  # type: ignore[arg-type]
+                verify=verify,  # system CAs unless a context is given (bench/ship_http2.py)
                 headers={"User-Agent": "serverops-agent"},
             )
         except ImportError as exc:  # http2 without the h2 package
             raise ConfigError(
-                "api.http2 = true needs the h2 package: pip install 'httpx[http2]'"
+                "api.http2 = true needs the h2 package: pip install 'serverops-agent[http2]'"
             ) from exc
         self._timeout = timeout
 
