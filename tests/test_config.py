@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -26,10 +27,15 @@ log = "/srv/mc/logs/latest.log"
 """
 
 
-@pytest.fixture
-def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in [n for n in __import__("os").environ if n.startswith("SERVEROPS_")]:
+@pytest.fixture(autouse=True)
+def _no_serverops_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings from the developer's shell must not leak into these tests."""
+    for name in [n for n in os.environ if n.startswith("SERVEROPS_")]:
         monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
     token = tmp_path / "token"
     token.write_text("so_test_abcdefgh12345678\n")
     path = tmp_path / "config.toml"
@@ -49,10 +55,8 @@ def _all_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
 
 
 class TestExampleFile:
-    def test_example_parses_and_matches_the_defaults(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_example_parses_and_matches_the_defaults(self) -> None:
         """config.example.toml is valid and every value it shows is the real default."""
-        for name in [n for n in __import__("os").environ if n.startswith("SERVEROPS_")]:
-            monkeypatch.delenv(name)
         example = load_config(EXAMPLE)
         defaults = AgentConfig()
         for section in ("api", "state", "spool", "reader", "filters", "metrics", "logging"):

@@ -6,13 +6,12 @@ Nothing may be lost; duplicates are bounded by the requests in flight at each ki
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from agent_process import agent_command, agent_env
 from receiver import Faults, Receiver
 
 TOKEN = "so_test_crashtoken0000"
@@ -22,12 +21,11 @@ CONCURRENCY = 8
 
 
 def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        agent_command(config),
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
-        env=env,
+        env=agent_env(),
     )
 
 

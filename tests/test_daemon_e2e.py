@@ -7,16 +7,15 @@ stops with SIGTERM, and checks that every line arrived exactly once.
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agent_process import agent_command, agent_env, run_agent
 from receiver import Receiver
 
 TOKEN_1 = "so_test_firsttoken0000"
@@ -70,12 +69,11 @@ def start_agent(tmp_path: Path, url: str, logs: Path) -> subprocess.Popen[bytes]
         'read_from = "beginning"\ntimezone = "UTC"\n'
         "[reader]\nmultiline_idle_seconds = 0.2\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "agent", "run", "--config", str(config)],
+        agent_command(config),
         stderr=(tmp_path / "agent.log").open("wb"),
         stdout=subprocess.DEVNULL,
-        env=env,
+        env=agent_env(),
     )
 
 
@@ -116,12 +114,7 @@ def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
     """A wrong config makes `run` exit 2 with the key named, before anything starts."""
     config = tmp_path / "config.toml"
     config.write_text('[[servers]]\nid = "x"\nlog = "/nope"\nread_from = "middle"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_agent(config)
     assert result.returncode == 2
     assert "servers.0.read_from" in result.stderr and "Traceback" not in result.stderr
 
@@ -130,14 +123,7 @@ def test_missing_token_exits_2(tmp_path: Path) -> None:
     """No token anywhere: a clear error naming where it may come from, exit 2."""
     config = tmp_path / "config.toml"
     config.write_text(f'[state]\ndir = "{tmp_path}"\n[[servers]]\nid = "x"\nlog = "/nope"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    result = run_agent(config)
     assert result.returncode == 2
     assert "SERVEROPS_TOKEN" in result.stderr
 
@@ -156,11 +142,10 @@ def test_systemd_notify_ready_watchdog_stopping(tmp_path: Path, minecraft: Path)
             f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
             f'[state]\ndir = "{tmp_path / "state"}"\n'
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
-        env.update(NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
+        env = agent_env(NOTIFY_SOCKET=path, WATCHDOG_USEC="1000000")
         env.pop("WATCHDOG_PID", None)
         agent = subprocess.Popen(
-            [sys.executable, "-m", "agent", "run", "--dry-run", "--config", str(config)],
+            agent_command(config, "--dry-run"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -191,13 +176,6 @@ def test_unwritable_state_dir_exits_1_with_the_key(tmp_path: Path, minecraft: Pa
         f'[state]\ndir = "{blocker / "state"}"\n'
         f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    result = run_agent(config)
     assert result.returncode == 1
     assert "state.dir: cannot create" in result.stderr and "Traceback" not in result.stderr
