@@ -2,7 +2,9 @@
 
 AgentError
 ├── ConfigError          a configuration value is wrong (exit code 2)
+├── PathError            a path given on the command line names nothing readable (exit 2)
 ├── SourceError          a log source cannot be opened or read
+├── SpoolError           the spool database cannot be opened, migrated or written
 └── ShipError            delivering entries to the API failed
     ├── RetryableShipError   transient: retry with backoff (5xx, 429, timeouts, bad gateways)
     ├── PausedShipError      stop sending until the operator acts or time passes (auth, quota)
@@ -21,8 +23,16 @@ class ConfigError(AgentError):
     """A configuration value is missing or wrong; the message names the key and the file."""
 
 
+class PathError(AgentError):
+    """A path argument names nothing readable (a usage error: exit 2)."""
+
+
 class SourceError(AgentError):
     """A log source cannot be opened, read or decompressed."""
+
+
+class SpoolError(AgentError):
+    """The spool database cannot be opened, is of an unknown version, or a write failed."""
 
 
 class ShipError(AgentError):

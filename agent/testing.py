@@ -1,7 +1,7 @@
 """Fakes for tests and benchmarks (STYLE.md habit 7: seams and fakes, not patching).
 
 * :class:`FakeTransport` answers from a handler function instead of the network.
-* :func:`make_records` builds realistic spool records (the shape agent/body.py produces).
+* :func:`make_records` builds realistic spool records (the shape agent/encode/body.py produces).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable, Iterator
 import orjson
 from pydantic import SecretStr
 
-from agent.retry import Answer
-from agent.spool import Record
+from agent.ship.retry import Answer
+from agent.state.spool import Record
 
 Handler = Callable[[bytes, str], Answer | Awaitable[Answer]]
 

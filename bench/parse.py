@@ -175,10 +175,10 @@ def stages(path: Path, lines: int) -> None:
 
     import orjson
 
-    from agent.body import encode_lines, to_body
-    from agent.lines import LineSplitter
-    from agent.minecraft import classify, parse_header
-    from agent.reader import EntryReader, ReaderOptions
+    from agent.encode.body import encode_lines, to_body
+    from agent.parse.lines import LineSplitter
+    from agent.parse.minecraft import classify, parse_header
+    from agent.parse.reader import EntryReader, ReaderOptions
 
     data = path.read_bytes()
     options = ReaderOptions(timezone=ZoneInfo("Europe/Berlin"))
@@ -212,7 +212,7 @@ def stages(path: Path, lines: int) -> None:
         return run
 
     steps = [
-        ("split lines (agent/lines.py)", split),
+        ("split lines (agent/parse/lines.py)", split),
         ("+ parse_header", headers),
         ("+ classify", classified),
         ("EntryReader: + multiline, dates, uuids, Entry", read()),

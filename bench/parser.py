@@ -17,7 +17,7 @@ import sys
 import timeit
 from pathlib import Path
 
-from agent.minecraft import LineFormat, classify, parse_header
+from agent.parse.minecraft import LineFormat, classify, parse_header
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MODERN = {LineFormat.LOG4J, LineFormat.LOG4J_LOGGER, LineFormat.FORGE_DATED, LineFormat.CONSOLE}

@@ -30,13 +30,13 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.auth import static_token  # noqa: E402
-from agent.deadletter import DeadLetterFile  # noqa: E402
 from agent.model import Checkpoint  # noqa: E402
-from agent.spool import Spool, SpooledRecord, SpoolOptions  # noqa: E402
+from agent.ship.auth import static_token  # noqa: E402
+from agent.ship.transport import HttpxTransport  # noqa: E402
+from agent.ship.uploader import Uploader, UploaderOptions  # noqa: E402
+from agent.state.deadletter import DeadLetterFile  # noqa: E402
+from agent.state.spool import Spool, SpooledRecord, SpoolOptions  # noqa: E402
 from agent.testing import FakeTransport, accepted, make_records  # noqa: E402
-from agent.transport import HttpxTransport  # noqa: E402
-from agent.uploader import Uploader, UploaderOptions  # noqa: E402
 
 TOKEN = "so_test_bench0000000"
 

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.model import Checkpoint, Entry  # noqa: E402
-from agent.sink import MemoryCheckpointStore  # noqa: E402
-from agent.tail import ReadFrom, ServerSource, Tailer  # noqa: E402
+from agent.sources.tail import ReadFrom, ServerSource, Tailer  # noqa: E402
+from agent.sources.tail.sink import MemoryCheckpointStore  # noqa: E402
 
 _WRITTEN = re.compile(r"written=(\d+\.\d+)")
 WARMUP_SECONDS = 1.0

@@ -1,4 +1,4 @@
-"""Generate agent/minecraft/data/death_templates.json from shared/minecraft/.
+"""Generate agent/parse/minecraft/data/death_templates.json from shared/minecraft/.
 
 Reads every ``death_templates_<version>.json`` (the ``death.*`` keys of each Minecraft
 Java version's English language file) and writes one JSON file: for each template key,
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "minecraft"
-DEFAULT_OUTPUT = ROOT / "agent" / "minecraft" / "data" / "death_templates.json"
+DEFAULT_OUTPUT = ROOT / "agent" / "parse" / "minecraft" / "data" / "death_templates.json"
 SOURCE_NAME = "minecraft-data 3.117.0 data/pc/<version>/language.json (MIT), via shared/minecraft"
 
 # Pre-1.7 wordings (Minecraft 1.5/1.6 and mc-coal's test lines) absent from minecraft-data.

@@ -22,12 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.auth import static_token
-from agent.deadletter import DeadLetterFile
 from agent.model import Checkpoint
-from agent.spool import Spool, SpoolOptions
+from agent.ship.auth import static_token
+from agent.ship.uploader import Uploader, UploaderOptions
+from agent.state.deadletter import DeadLetterFile
+from agent.state.spool import Spool, SpoolOptions
 from agent.testing import make_records
-from agent.uploader import Uploader, UploaderOptions
 
 SERVER_ID = "crash"
 FINGERPRINT = "c" * 16

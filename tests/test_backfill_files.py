@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.app.config import FiltersConfig
 from agent.backfill.files import PathError, expand, order
-from agent.cli_filters import QueryFilters, build_filter, parse_time
-from agent.config import FiltersConfig
-from agent.filters import FilterReason
+from agent.cli.filters import QueryFilters, build_filter, parse_time
+from agent.encode.filters import FilterReason
 from agent.model import Entry
 
 

@@ -16,11 +16,11 @@ from receiver import Faults, Receiver
 from test_backfill import SERVER, make_log_set, run_cli, write_log
 
 from agent.backfill.reading import ReadSettings, read_file
-from agent.body import event_id
-from agent.fingerprint import fingerprint
+from agent.encode.body import event_id
 from agent.model import Checkpoint, Entry
-from agent.reader import ReaderOptions
-from agent.spool import Spool, SpoolOptions
+from agent.parse.fingerprint import fingerprint
+from agent.parse.reader import ReaderOptions
+from agent.state.spool import Spool, SpoolOptions
 
 TOKEN = "so_test_backfill0000"
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from agent.body import encode_body, encode_lines, event_id, to_body
+from agent.encode.body import encode_body, encode_lines, event_id, to_body
 from agent.model import Decoding, Entry
 
 

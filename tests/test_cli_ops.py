@@ -10,10 +10,10 @@ import pytest
 from receiver import Faults, Receiver
 from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.fingerprint import fingerprint
+from agent.cli.main import app
 from agent.model import Checkpoint
-from agent.spool import SPOOL_FILE, Spool, SpoolOptions
+from agent.parse.fingerprint import fingerprint
+from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 from agent.testing import make_records
 
 TOKEN = "so_test_checktoken000"

@@ -9,9 +9,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from agent.body import event_id
-from agent.cli import app
-from agent.fingerprint import fingerprint
+from agent.cli.main import app
+from agent.encode.body import event_id
+from agent.parse.fingerprint import fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES = (

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent import cli_parse
-from agent.cli import app
+from agent.cli import parse as cli_parse
+from agent.cli.main import app
 
 LINE = b"[10:00:00] [Server thread/INFO]: <Steve> hello\n"
 ARGS = ["--server-id", "s1", "--timezone", "UTC", "--date", "2026-11-21"]

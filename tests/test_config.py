@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from agent.config import AgentConfig, load_config, read_token, token_format_ok
+from agent.app.config import AgentConfig, load_config, read_token, token_format_ok
 from agent.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

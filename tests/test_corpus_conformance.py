@@ -1,6 +1,6 @@
 """Every line of every shared corpus file parses; tag counts equal counts made by hand.
 
-Each line goes through LineSplitter (agent.lines), parse_header and classify, as the
+Each line goes through LineSplitter (agent.parse.lines), parse_header and classify, as the
 reader does (continuation lines are checked with classify too: they must not raise).
 The expected counts below were established by reading each file and grepping it; the
 comment on each row says how. Counting rules (shared/PARSING.md): a login is a
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.lines import LineSplitter
-from agent.minecraft import classify, parse_header
+from agent.parse.lines import LineSplitter
+from agent.parse.minecraft import classify, parse_header
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from crash_driver import FINGERPRINT, SERVER_ID
 from receiver import Faults, Receiver
 
-from agent.spool import Spool, SpoolOptions
+from agent.state.spool import Spool, SpoolOptions
 from agent.testing import event_id
 
 TOKEN = "so_test_crashtoken00"

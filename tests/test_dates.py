@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from agent.dates import (
+from agent.parse.dates import (
     BACKWARDS_THRESHOLD,
     DateTracker,
     LocalToUtc,

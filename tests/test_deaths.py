@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.minecraft import classify
-from agent.minecraft.deaths import cause_of
+from agent.parse.minecraft import classify
+from agent.parse.minecraft.deaths import cause_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "minecraft"
-DATA = ROOT / "agent" / "minecraft" / "data" / "death_templates.json"
+DATA = ROOT / "agent" / "parse" / "minecraft" / "data" / "death_templates.json"
 VICTIM, KILLER, ITEM = "Steve", "Zombie", "Diamond Sword"
 
 
@@ -125,7 +125,7 @@ def test_near_misses_are_not_deaths(message: str) -> None:
 
 
 def test_committed_data_matches_generator() -> None:
-    """agent/minecraft/data/death_templates.json is exactly what the generator writes."""
+    """agent/parse/minecraft/data/death_templates.json is exactly what the generator writes."""
     if not SHARED.is_dir():
         pytest.skip("../shared/minecraft not present")
     script = ROOT / "scripts" / "gen_death_templates.py"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.minecraft import classify
 from agent.model import Tag
+from agent.parse.minecraft import classify
 
 LOGIN = ["connection", "login"]
 LOGOUT = ["connection", "logout"]

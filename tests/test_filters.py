@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.filters import EntryFilter, FilterReason
-from agent.levels import to_api_level
+from agent.encode.filters import EntryFilter, FilterReason
+from agent.encode.privacy import apply_ip_policy, hash_ip, load_or_create_key
 from agent.model import Entry
-from agent.privacy import apply_ip_policy, hash_ip, load_or_create_key
+from agent.parse.levels import to_api_level
 
 T0 = datetime(2026, 11, 21, 18, 0, 0, tzinfo=UTC)
 

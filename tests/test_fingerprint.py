@@ -1,4 +1,4 @@
-"""File identity by content (agent/fingerprint.py)."""
+"""File identity by content (agent/parse/fingerprint.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gzip
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.fingerprint import (
+from agent.parse.fingerprint import (
     FINGERPRINT_BYTES,
     fingerprint,
     fingerprint_length,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.minecraft import LineFormat, parse_header
+from agent.parse.minecraft import LineFormat, parse_header
 
 F = LineFormat
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.lines import LineSplitter, decode_line
 from agent.model import Decoding
+from agent.parse.lines import LineSplitter, decode_line
 
 
 def split_all(data: bytes, chunk_sizes: list[int], **kwargs: object) -> list[tuple]:

@@ -8,7 +8,13 @@ import logging
 
 import pytest
 
-from agent.logsetup import JsonFormatter, RedactingFilter, TextFormatter, configure_logging, redact
+from agent.app.logsetup import (
+    JsonFormatter,
+    RedactingFilter,
+    TextFormatter,
+    configure_logging,
+    redact,
+)
 
 TOKEN = "so_live_Zx81kPq0aa11bb22"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.minecraft import parse_header
 from agent.model import RawLine
-from agent.multiline import Assembled, MultilineAssembler
+from agent.parse.minecraft import parse_header
+from agent.parse.multiline import Assembled, MultilineAssembler
 
 
 def assemble(texts: list[str], **bounds: int) -> tuple[list[Assembled], MultilineAssembler]:

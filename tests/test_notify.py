@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.notify import Notifier, watchdog_interval_seconds
+from agent.app.notify import Notifier, watchdog_interval_seconds
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent.filters import EntryFilter
+from agent.encode.encoder import EntryEncoder
+from agent.encode.filters import EntryFilter
 from agent.metrics import Metrics
 from agent.model import Decoding, Entry
-from agent.pipeline import EntryEncoder
 
 
 def test_encoder_counts_lines_tags_and_filtered_entries() -> None:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.model import Decoding, Entry
-from agent.reader import EntryReader, ReaderOptions, ServerContext
+from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 
 OPTIONS = ReaderOptions(timezone=UTC, multiline_max_lines=4, multiline_max_bytes=4096)
 DAY = date(2026, 11, 21)

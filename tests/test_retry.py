@@ -10,7 +10,7 @@ import pytest
 from tenacity import RetryCallState
 
 from agent.errors import FatalShipError, PausedShipError, RetryableShipError
-from agent.retry import (
+from agent.ship.retry import (
     Answer,
     Outcome,
     PausedError,

@@ -12,11 +12,11 @@ from pathlib import Path
 from pydantic import SecretStr
 from receiver import Faults, Receiver
 
-from agent.auth import TokenProvider
-from agent.deadletter import DeadLetterFile, read_dead_letters
-from agent.spool import Spool, SpoolOptions
+from agent.ship.auth import TokenProvider
+from agent.ship.uploader import Uploader, UploaderOptions
+from agent.state.deadletter import DeadLetterFile, read_dead_letters
+from agent.state.spool import Spool, SpoolOptions
 from agent.testing import make_records
-from agent.uploader import Uploader, UploaderOptions
 
 TOKEN = "so_test_e2etoken0000"
 

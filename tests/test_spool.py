@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.errors import SpoolError
 from agent.metrics import Metrics
 from agent.model import Checkpoint
-from agent.spool import SCHEMA_VERSION, Record, Spool, SpoolError, SpoolOptions, record_size
+from agent.state.spool import SCHEMA_VERSION, Record, Spool, SpoolOptions, record_size
 from agent.testing import make_records
 
 

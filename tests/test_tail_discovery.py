@@ -1,4 +1,4 @@
-"""Rolled files of a followed path and their order (agent/tail/discovery.py)."""
+"""Rolled files of a followed path and their order (agent/sources/tail/discovery.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gzip
 import os
 from pathlib import Path
 
-from agent.tail.discovery import (
+from agent.sources.tail.discovery import (
     RotatedFile,
     line_start_near_end,
     open_rotated,

@@ -1,4 +1,4 @@
-"""One server's stream state machine, driven step by step (agent/tail/follower.py).
+"""One server's stream state machine, driven step by step (agent/sources/tail/follower.py).
 
 The follower is stepped by hand with a fake clock, so these tests have no threads and no
 waiting; tests/test_tail_live.py runs the real tailer loop with a writer thread.
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from tail_writer import JulWriter, Log4jWriter, counter_of, mc_line, pre17_line
 
-from agent.fingerprint import is_complete
-from agent.reader import ReaderOptions
-from agent.sink import MemoryCheckpointStore, MemorySink
-from agent.tail import events
-from agent.tail.follower import Cursor, Follower
-from agent.tail.source import ReadFrom, ServerSource
+from agent import events
+from agent.parse.fingerprint import is_complete
+from agent.parse.reader import ReaderOptions
+from agent.sources.tail.follower import Cursor, Follower
+from agent.sources.tail.sink import MemoryCheckpointStore, MemorySink
+from agent.sources.tail.source import ReadFrom, ServerSource
 
 
 class Agent:

@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 from tail_writer import Log4jWriter, counter_of
 
-from agent.filters import EntryFilter
+from agent import events
+from agent.encode.encoder import EntryEncoder
+from agent.encode.filters import EntryFilter
 from agent.metrics import Metrics
 from agent.model import Checkpoint, Entry
-from agent.pipeline import EntryEncoder, PrintSink
-from agent.reader import ReaderOptions
-from agent.sink import MemoryCheckpointStore, MemorySink
-from agent.tail import ReadFrom, ServerSource, Tailer, events, follow
+from agent.parse.reader import ReaderOptions
+from agent.sources.tail import ReadFrom, ServerSource, Tailer, follow
+from agent.sources.tail.sink import MemoryCheckpointStore, MemorySink
+from agent.state.sinks import PrintSink
 
 WAIT = 60.0  # upper bound for a condition on a loaded machine; normally well under 1 s
 

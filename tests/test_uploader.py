@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.auth import TokenProvider, static_token
-from agent.deadletter import DeadLetterFile, read_dead_letters
+from agent.errors import SpoolError
 from agent.metrics import Metrics
-from agent.retry import Answer, TransientError
-from agent.spool import Spool, SpoolError, SpoolOptions
+from agent.ship.auth import TokenProvider, static_token
+from agent.ship.retry import Answer, TransientError
+from agent.ship.uploader import Uploader, UploaderOptions
+from agent.state.deadletter import DeadLetterFile, read_dead_letters
+from agent.state.spool import Spool, SpoolOptions
 from agent.testing import FakeTransport, accepted, api_error, make_records
-from agent.uploader import Uploader, UploaderOptions
 
 TOKEN = "so_test_abcdefgh1234"
 QUOTA_BODY = (

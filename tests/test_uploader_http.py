@@ -12,15 +12,15 @@ import respx
 from pydantic import SecretStr
 from receiver import Receiver
 
-from agent.auth import static_token
-from agent.deadletter import DeadLetterFile
 from agent.errors import ConfigError
-from agent.retry import TransientError
-from agent.spool import Spool, SpoolOptions
+from agent.ship.auth import static_token
+from agent.ship.retry import TransientError
+from agent.ship.transport import AiohttpTransport, HttpxTransport
+from agent.ship.uploader import Uploader, UploaderOptions
+from agent.ship.urls import check_url
+from agent.state.deadletter import DeadLetterFile
+from agent.state.spool import Spool, SpoolOptions
 from agent.testing import make_records
-from agent.transport import AiohttpTransport, HttpxTransport
-from agent.uploader import Uploader, UploaderOptions
-from agent.urls import check_url
 
 TOKEN = "so_test_secret123456"
 URL = "https://api.example.test/logs"

@@ -28,7 +28,7 @@ from agent.backfill.reading import FileResult, ReadSettings, read_file
 from agent.backfill.summary import Totals, count_encoded
 from agent.metrics import Metrics
 from agent.model import Entry
-from agent.reader import ServerContext
+from agent.parse.reader import ServerContext
 
 OnFile = Callable[[FileResult], None]
 

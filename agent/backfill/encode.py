@@ -1,17 +1,17 @@
 """How entries become API bodies in a backfill: the daemon's EntryEncoder, rebuilt per file.
 
 The settings are plain and picklable so worker processes can build the same encoder
-(agent/pipeline.py ``EntryEncoder``: filter, IP policy, body) the parent would.
+(agent/app/wiring.py ``EntryEncoder``: filter, IP policy, body) the parent would.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.filters import EntryFilter
+from agent.encode.encoder import EntryEncoder
+from agent.encode.filters import EntryFilter
+from agent.encode.privacy import IpMode
 from agent.metrics import Metrics
-from agent.pipeline import EntryEncoder
-from agent.privacy import IpMode
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ import re
 from datetime import date
 from pathlib import Path
 
-from agent.dates import date_from_filename
+from agent.errors import PathError
+from agent.parse.dates import date_from_filename
 
 LATEST = "latest.log"
 _DATED = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d+)\.log(?:\.gz)?$")
@@ -29,10 +30,6 @@ _LOG_NAME = re.compile(r"(\.log|\.log\.gz|\.log\.\d+|\.txt)$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 SortKey = tuple[int, int, int, int, int, str]
-
-
-class PathError(ValueError):
-    """A path argument names nothing readable (a usage error: exit 2)."""
 
 
 def expand(arguments: list[str]) -> list[Path]:

@@ -19,13 +19,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from agent import events
 from agent.backfill.reading import FileResult
 from agent.backfill.summary import Totals
 
 log = logging.getLogger(__name__)
 
-EVENT_PROGRESS = "backfill.progress"
-EVENT_FILE_FAILED = "backfill.file_failed"
 PLAIN_INTERVAL_SECONDS = 10.0
 BAR_INTERVAL_SECONDS = 0.2
 
@@ -76,7 +75,7 @@ class Reporter:
         """A file was read to its end (or failed)."""
         self._in_file = 0
         if result.error is not None:
-            message = f"{EVENT_FILE_FAILED}: {result.path}: {result.error}"
+            message = f"{events.BACKFILL_FILE_FAILED}: {result.path}: {result.error}"
             if self._bar is not None:
                 self._bar.console.print(message)
             else:
@@ -119,7 +118,7 @@ class Reporter:
             return
         log.info(
             "%s: %s, %d of %d bytes, %s lines/s, %s entries sent",
-            EVENT_PROGRESS,
+            events.BACKFILL_PROGRESS,
             self._files_text(),
             done_bytes,
             totals.bytes_total,

@@ -1,7 +1,7 @@
 """Reading one old log file for a backfill: identity, resume offset, entries with checkpoints.
 
 A file is known by the fingerprint of its first bytes, decompressed for ``.gz`` (the same
-identity the tailer uses, agent/fingerprint.py), so a checkpoint saved by the daemon while
+identity the tailer uses, agent/parse/fingerprint.py), so a checkpoint saved by the daemon while
 the file was ``latest.log`` is found under the file's rolled, gzipped name. Reading starts
 at the saved offset: at the end of the stream the file is done (skipped as already
 shipped), inside it the rest is read. The file is streamed in chunks (plain or gzip by
@@ -21,10 +21,10 @@ from typing import BinaryIO
 
 from agent.backfill.files import date_hint
 from agent.errors import SourceError
-from agent.fingerprint import fingerprint
 from agent.model import Entry
-from agent.reader import EntryReader, ReaderOptions, ServerContext
-from agent.streams import read_chunks, with_head
+from agent.parse.fingerprint import fingerprint
+from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
+from agent.sources.files import read_chunks, with_head
 
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 _GZIP_MAGIC = b"\x1f\x8b"

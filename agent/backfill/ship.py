@@ -30,12 +30,12 @@ from pathlib import Path
 from agent.backfill.encode import EncodeSettings
 from agent.backfill.reading import SKIP_DAEMON, FileResult, ReadSettings, read_file
 from agent.backfill.summary import Totals, count_encoded, metric_value
-from agent.fingerprint import matches
 from agent.metrics import Metrics
 from agent.model import Checkpoint, Entry
-from agent.reader import ServerContext
-from agent.spool import Record, Spool
-from agent.uploader import Uploader
+from agent.parse.fingerprint import matches
+from agent.parse.reader import ServerContext
+from agent.ship.uploader import Uploader
+from agent.state.spool import Record, Spool
 
 DRAIN_POLL_SECONDS = 0.1
 OnProgress = Callable[[int], None]

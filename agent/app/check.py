@@ -1,0 +1,150 @@
+"""``serverops-agent check``: is this host ready to ship? A pass/fail list, nothing sent.
+
+Checks, each independent so one failure does not hide the others:
+config valid; each server's log readable (or its directory, if the server has not started
+yet); the state directory writable; a token present and shaped like a ServerOps token; the
+API reachable (DNS, TCP, TLS with certificate verification) and the token accepted.
+
+The token is tested without storing anything: an empty JSON object is POSTed to
+``/logs``. The API requires ``level`` and ``message``, so a valid token gets
+``bad_request`` and an invalid one ``unauthorized``/``forbidden``; no entry is created.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from agent.app.config import AgentConfig, read_token, token_format_ok, token_source_description
+from agent.errors import ConfigError
+from agent.ship.retry import parse_error
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of the check list."""
+
+    name: str
+    ok: bool
+    detail: str
+    warning: bool = False  # passed, but worth the operator's attention
+
+
+def run_checks(
+    config: AgentConfig, *, transport: httpx.BaseTransport | None = None
+) -> list[CheckResult]:
+    """Run every check; never raises for a failing check."""
+    results = [CheckResult("config", True, "valid")]
+    results += [_check_log(server.id, server.log) for server in config.servers]
+    if not config.servers:
+        results.append(CheckResult("servers", False, "no [[servers]] configured"))
+    results.append(_check_state_dir(config.state.dir))
+    token_result, token = _check_token(config)
+    results.append(token_result)
+    results += _check_api(config.api.url, token, config.api.timeout_seconds, transport)
+    return results
+
+
+def _check_log(server_id: str, log: Path) -> CheckResult:
+    name = f"log {server_id}"
+    if log.is_file():
+        if os.access(log, os.R_OK):
+            return CheckResult(name, True, f"{log} readable")
+        return CheckResult(name, False, f"{log} exists but is not readable by this user")
+    if log.parent.is_dir() and os.access(log.parent, os.R_OK | os.X_OK):
+        return CheckResult(
+            name, True, f"{log} not there yet (the server has not started?)", warning=True
+        )
+    return CheckResult(name, False, f"{log}: neither the file nor its directory is readable")
+
+
+def _check_state_dir(state_dir: Path) -> CheckResult:
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=state_dir, prefix=".check-"):
+            pass
+    except OSError as exc:
+        return CheckResult("state dir", False, f"{state_dir} not writable: {exc.strerror}")
+    mode = state_dir.stat().st_mode & 0o777
+    if mode & 0o007:
+        return CheckResult(
+            "state dir", True, f"{state_dir} writable but readable by others", warning=True
+        )
+    return CheckResult("state dir", True, f"{state_dir} writable")
+
+
+def _check_token(config: AgentConfig) -> tuple[CheckResult, str | None]:
+    try:
+        token = read_token(config.api)
+    except ConfigError as exc:
+        return CheckResult("token", False, str(exc)), None
+    source = token_source_description(config.api)
+    if not token_format_ok(token):
+        return CheckResult("token", False, f"from {source}: not a so_live_/so_test_ token"), None
+    kind = "live" if token.get_secret_value().startswith("so_live_") else "test"
+    return CheckResult("token", True, f"{kind} token from {source}"), token.get_secret_value()
+
+
+def _check_api(
+    url: str,
+    token: str | None,
+    timeout: float,
+    transport: httpx.BaseTransport | None,
+) -> list[CheckResult]:
+    host = urlsplit(url).hostname or ""
+    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    if transport is None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            return [CheckResult("api dns", False, f"{host}: {exc}")]
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        with httpx.Client(timeout=timeout, transport=transport, verify=True) as client:
+            response = client.post(f"{url}/logs", content=b"{}", headers=headers)
+    except httpx.HTTPError as exc:
+        # The message of a connect or TLS error names the host, never the headers.
+        return [CheckResult("api reachable", False, f"{url}: {type(exc).__name__}: {exc}")]
+    results = [CheckResult("api reachable", True, f"{url} answered HTTP {response.status_code}")]
+    if token is not None:
+        results.append(_token_verdict(response))
+    return results
+
+
+_VERDICTS: dict[str, Callable[[dict], CheckResult]] = {
+    "bad_request": lambda _: CheckResult("api token", True, "accepted (probe stored nothing)"),
+    "unauthorized": lambda e: CheckResult("api token", False, f"rejected: {e.get('message')}"),
+    "forbidden": lambda e: CheckResult(
+        "api token", False, f"lacks the scope logs:write: {e.get('message')}"
+    ),
+    "quota_exceeded": lambda e: CheckResult(
+        "api token", True, f"accepted, but the quota is used up: {e.get('message')}", True
+    ),
+}
+
+
+def _token_verdict(response: httpx.Response) -> CheckResult:
+    error = parse_error(response.content) or {}
+    verdict = _VERDICTS.get(str(error.get("code")))
+    if verdict is not None:
+        return verdict(error)
+    return CheckResult(
+        "api token",
+        False,
+        f"unexpected answer HTTP {response.status_code} (is api.url the ServerOps API?)",
+    )
+
+
+def format_results(results: list[CheckResult]) -> str:
+    """One line per check: ``PASS``/``WARN``/``FAIL`` name: detail."""
+    marks = {(True, False): "PASS", (True, True): "WARN", (False, False): "FAIL"}
+    return "\n".join(f"{marks[(r.ok, r.warning and r.ok)]}  {r.name}: {r.detail}" for r in results)

@@ -1,0 +1,114 @@
+"""Wiring: the typed config sections become the stages, tail -> filter -> spool -> upload.
+
+Nothing here parses or sends; it builds components and connects them. Both sinks
+(agent/state/sinks.py) share one :class:`EntryEncoder` (filter, IP policy, API body), so
+``run --dry-run`` prints exactly the bodies that ``run`` would spool and send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.app.config import AgentConfig, ServerConfig, read_token
+from agent.encode.encoder import EntryEncoder
+from agent.encode.filters import EntryFilter
+from agent.encode.privacy import load_or_create_key
+from agent.errors import AgentError
+from agent.metrics import Metrics
+from agent.parse.dates import load_timezone
+from agent.parse.reader import ReaderOptions
+from agent.sources.tail.source import ReadFrom, ServerSource
+from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
+
+if TYPE_CHECKING:  # the uploader pulls in aiohttp: imported only when a command ships
+    from agent.ship.uploader import Uploader
+
+
+def build_filter(config: AgentConfig) -> EntryFilter:
+    """The ``[filters]`` section as an EntryFilter."""
+    filters = config.filters
+    return EntryFilter.create(
+        include_tags=filters.include_tags,
+        exclude_tags=filters.exclude_tags,
+        min_level=filters.min_level,
+        exclude_patterns=filters.exclude_patterns,
+        performance_sample_rate=filters.performance_sample_rate,
+    )
+
+
+def build_encoder(config: AgentConfig, metrics: Metrics, *, dry_run: bool) -> EntryEncoder:
+    """Filter + privacy + body settings. A dry run writes no state, so its IP key is
+    ephemeral (hashes differ from the daemon's)."""
+    ip_key = None
+    if config.filters.ip == "hash":
+        ip_key = b"dry-run" if dry_run else load_or_create_key(ensure_state_dir(config))
+    return EntryEncoder(
+        build_filter(config),
+        metrics,
+        raw_line=config.filters.send_raw_line,
+        ip_mode=config.filters.ip,
+        ip_key=ip_key,
+    )
+
+
+def build_sources(config: AgentConfig) -> list[ServerSource]:
+    """One followed log per ``[[servers]]`` entry."""
+    return [_source(server, config) for server in config.servers]
+
+
+def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:
+    reader = config.reader
+    options = ReaderOptions(
+        max_line_bytes=reader.max_line_bytes,
+        fallback_encoding=None if server.encoding.lower() in ("utf-8", "utf8") else server.encoding,
+        idle_flush_seconds=reader.multiline_idle_seconds,
+        multiline_max_lines=reader.multiline_max_lines,
+        multiline_max_bytes=reader.multiline_max_bytes,
+        timezone=load_timezone(server.timezone),
+    )
+    return ServerSource(server.id, server.log, ReadFrom(server.read_from), options)
+
+
+def ensure_state_dir(config: AgentConfig) -> Path:
+    """The state directory, created 0700 if missing."""
+    state = config.state.dir
+    try:
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AgentError(f"state.dir: cannot create {state}: {exc.strerror}") from exc
+    return state
+
+
+def open_spool(config: AgentConfig, metrics: Metrics) -> Spool:
+    """The spool database in the state directory."""
+    path = ensure_state_dir(config) / SPOOL_FILE
+    return Spool(SpoolOptions(path, max_bytes=config.spool.max_bytes), metrics)
+
+
+def build_uploader(
+    config: AgentConfig,
+    spool: Spool,
+    metrics: Metrics,
+    token_loader: Callable[[], object] | None = None,
+) -> Uploader:
+    """The uploader for ``[api]``, reading the token now and again after auth errors."""
+    from agent.ship.auth import TokenProvider
+    from agent.ship.uploader import Uploader, UploaderOptions
+    from agent.state.deadletter import DEAD_LETTER_FILE, DeadLetterFile
+
+    api = config.api
+    options = UploaderOptions(
+        url=api.url,
+        http2=api.http2,
+        allow_insecure_http=api.allow_insecure_http,
+        concurrency=api.concurrency,
+        batch_size=api.batch_size,
+        linger_seconds=api.batch_linger_seconds,
+        timeout_seconds=api.timeout_seconds,
+        shutdown_deadline_seconds=api.shutdown_deadline_seconds,
+    )
+    provider = TokenProvider(token_loader or (lambda: read_token(api)))  # type: ignore[arg-type]
+    dead_letters = DeadLetterFile(ensure_state_dir(config) / DEAD_LETTER_FILE)
+    return Uploader(spool, options, provider, dead_letters=dead_letters, metrics=metrics)

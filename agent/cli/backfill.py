@@ -1,0 +1,259 @@
+"""``serverops-agent backfill``: import a server's old logs once, in order, resumably.
+
+    serverops-agent backfill PATH... [--config PATH] [--server-id ID] [--since T]
+        [--before T] [--tag TAG]... [-q TEXT] [--dry-run] [--timezone TZ] [--jobs N]
+
+PATHs are files, directories (a server's ``logs/``) and globs, read oldest first
+(agent/backfill/files.py). Without ``--dry-run`` the config is needed (token, state dir,
+``[filters]``, and the ``[[servers]]`` entry of ``--server-id`` for its timezone and
+encoding); entries go through the daemon's spool with checkpoints and are sent before
+the summary is printed. ``--dry-run`` prints the exact API bodies as JSON lines on
+stdout and writes nothing; it needs no token and no config.
+
+Shipping refuses to start while the daemon runs on the same state dir (its uploader
+and this one would both send the spooled entries): stop it, backfill, start it.
+
+Exit codes: 0 all shipped; 1 a file failed (e.g. a corrupt .gz: the others are still
+done), entries were dead-lettered, or the daemon is running; 2 usage or config error;
+130 interrupted (Ctrl-C: what was read is in the spool, sent by the next run or the
+daemon).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.app.config import SERVER_ID_PATTERN, AgentConfig, load_config
+from agent.app.logsetup import configure_logging
+from agent.app.status import read_status
+from agent.app.wiring import build_encoder, build_sources, build_uploader, open_spool
+from agent.backfill.dryrun import run_dry
+from agent.backfill.encode import EncodeSettings
+from agent.backfill.files import expand
+from agent.backfill.progress import Reporter
+from agent.backfill.reading import ReadSettings
+from agent.backfill.ship import ShipContext, ship_all
+from agent.backfill.summary import EXIT_USAGE, Totals, format_summary, metric_value
+from agent.cli.filters import (
+    BeforeOption,
+    QueryFilters,
+    QueryOption,
+    SinceOption,
+    TagOption,
+    build_filter,
+)
+from agent.encode.filters import EntryFilter
+from agent.errors import AgentError, ConfigError, PathError
+from agent.metrics import Metrics
+from agent.parse.dates import load_timezone
+from agent.parse.reader import ReaderOptions
+
+DEFAULT_SERVER_ID = "default"
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"serverops-agent backfill: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def backfill(
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories (logs/) and globs.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $SERVEROPS_AGENT_CONFIG or "
+            "/etc/serverops-agent/config.toml); not needed with --dry-run.",
+            show_default=False,
+        ),
+    ] = None,
+    server_id: Annotated[
+        str | None,
+        typer.Option(help="The [[servers]] id (sent as meta.server_id); default: the only one."),
+    ] = None,
+    tag: TagOption = None,
+    query: QueryOption = None,
+    since: SinceOption = None,
+    before: BeforeOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the JSON bodies; send and write nothing.")
+    ] = False,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="The server's timezone (IANA); default: the config's, else the host's."),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes parsing files at once (dry run); default: CPUs."),
+    ] = None,
+) -> None:
+    """Import old log files once, oldest first, resumably, with progress and a summary."""
+    loaded = _config(config, dry_run=dry_run)
+    server = _server_id(server_id, loaded)
+    read = ReadSettings(server, _reader_options(server, timezone, loaded))
+    filters = QueryFilters(tuple(tag or ()), query, since, before)
+    try:
+        entry_filter = build_filter(filters, loaded.filters if loaded else None)
+        files = expand(paths)
+    except (ValueError, PathError) as exc:
+        raise _usage_error(str(exc)) from None
+    if not logging.getLogger().handlers:  # an embedding program (or pytest) keeps its own
+        configure_logging(loaded.logging.level if loaded else "info", "text")
+    totals = Totals(files=len(files), bytes_total=sum(_size(path) for path in files))
+    try:
+        if dry_run:
+            encode = _encode_settings(entry_filter, loaded, dry_run=True)
+            _dry_run(files, read, encode, totals, jobs or os.cpu_count() or 1)
+        else:
+            assert loaded is not None
+            _ship(files, read, entry_filter, loaded, totals)
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+    except AgentError as exc:
+        typer.echo(f"serverops-agent backfill: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(format_summary(totals, dry_run=dry_run), err=dry_run)
+    raise typer.Exit(totals.exit_code())
+
+
+def _config(path: Path | None, *, dry_run: bool) -> AgentConfig | None:
+    """The config (None for a dry run without --config); ConfigError is a usage error."""
+    if dry_run and path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _server_id(given: str | None, config: AgentConfig | None) -> str:
+    servers = [server.id for server in config.servers] if config else []
+    if given is None:
+        if len(servers) > 1:
+            raise _usage_error(f"--server-id is needed: the config has {', '.join(servers)}")
+        return servers[0] if servers else DEFAULT_SERVER_ID
+    if re.match(SERVER_ID_PATTERN, given) is None:
+        raise _usage_error(f"--server-id: {given!r} is not a server id ({SERVER_ID_PATTERN})")
+    if servers and given not in servers:
+        raise _usage_error(f"--server-id: {given!r} is not in the config ({', '.join(servers)})")
+    return given
+
+
+def _reader_options(server: str, timezone: str | None, config: AgentConfig | None) -> ReaderOptions:
+    """The configured server's reader options (encoding, zone, limits); --timezone wins."""
+    options = ReaderOptions()
+    if config is not None:
+        sources = [s for s in build_sources(config) if s.server_id == server]
+        if sources:
+            options = sources[0].options
+    if timezone is None and options.timezone is not None:
+        return options
+    try:
+        zone = load_timezone(timezone)
+    except ValueError as exc:
+        raise _usage_error(f"--timezone: {exc}") from None
+    return dataclasses.replace(options, timezone=zone)
+
+
+def _encode_settings(
+    entry_filter: EntryFilter, config: AgentConfig | None, *, dry_run: bool
+) -> EncodeSettings:
+    """The config's body and IP settings (as the daemon's) with the merged filter."""
+    if config is None:
+        return EncodeSettings(entry_filter)
+    encoder = build_encoder(config, Metrics(), dry_run=dry_run)
+    return EncodeSettings(entry_filter, encoder.raw_line, encoder.ip_mode, encoder.ip_key)
+
+
+def _dry_run(
+    files: list[Path], read: ReadSettings, encode: EncodeSettings, totals: Totals, jobs: int
+) -> None:
+    out = typer.get_binary_stream("stdout")
+    with Reporter(totals, lambda: 0, tty=sys.stderr.isatty()) as reporter:
+        try:
+            run_dry(files, read, encode, out, totals, jobs=jobs, on_file=reporter.file_done)
+        except KeyboardInterrupt:
+            totals.interrupted = True
+            out.flush()
+        except BrokenPipeError:
+            # Whoever read stdout went away (`| head`): stop quietly, as cat does.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
+
+
+def _ship(
+    files: list[Path],
+    read: ReadSettings,
+    entry_filter: EntryFilter,
+    config: AgentConfig,
+    totals: Totals,
+) -> None:
+    daemon = running_daemon(config)
+    if daemon is not None:
+        raise AgentError(
+            f"the daemon (pid {daemon}) is running and sends from the same spool: two senders "
+            "would send entries twice. Stop it first (systemctl stop serverops-agent), run "
+            "backfill, then start it again; or use --dry-run"
+        )
+    metrics = Metrics()
+    spool = open_spool(config, metrics)
+    try:
+        ship = ShipContext(
+            spool,
+            build_uploader(config, spool, metrics),
+            metrics,
+            read,
+            _encode_settings(entry_filter, config, dry_run=False),
+        )
+        sent = lambda: metric_value(metrics, "entries_sent")  # noqa: E731
+        paused = lambda: ship.uploader.status().paused  # noqa: E731
+        with Reporter(totals, sent, tty=sys.stderr.isatty(), paused=paused) as reporter:
+            ship_all(
+                files, ship, totals, on_file=reporter.file_done, on_progress=reporter.bytes_read
+            )
+    finally:
+        spool.close()
+
+
+def running_daemon(config: AgentConfig) -> int | None:
+    """The pid of a daemon using this state dir (recent heartbeat, process alive), or None."""
+    try:
+        report = read_status(config)
+    except AgentError:
+        return None  # no spool yet: no daemon has run here
+    if not report.daemon_running:
+        return None
+    try:
+        pid = int(report.daemon.get("pid", "0"))
+    except ValueError:
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # stopped less than a minute ago
+    except PermissionError:
+        return pid  # alive, another user's
+    return pid
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``backfill`` to the main app."""
+    app.command("backfill")(backfill)

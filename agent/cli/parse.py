@@ -1,0 +1,229 @@
+"""``serverops-agent parse``: log files in, one API body per entry out (JSON lines).
+
+Prints exactly the bodies that would be POSTed. Files are streamed in chunks (plain or
+gzip, recognised by their magic bytes), so memory does not grow with a file's size. A
+file that cannot be read is reported on stderr in one line; the entries read before the
+error are still printed, the other files are still parsed, and the exit code is 1.
+Usage errors (server id, timezone, date, encoding) exit 2 before anything is read.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from datetime import date, tzinfo
+from typing import Annotated, BinaryIO
+
+import typer
+
+from agent.app.config import SERVER_ID_PATTERN
+from agent.cli.filters import (
+    BeforeOption,
+    QueryFilters,
+    QueryOption,
+    SinceOption,
+    TagOption,
+    build_filter,
+)
+from agent.encode.body import encode_lines
+from agent.errors import SourceError
+from agent.model import Entry
+from agent.parse.dates import date_from_filename, load_timezone
+from agent.parse.fingerprint import fingerprint
+from agent.parse.lines import check_encoding
+from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
+from agent.sources.files import read_chunks, with_head
+
+_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+# Parsing allocates several short-lived objects per line (line, header, event, entry,
+# body) and almost no reference cycles, so the default young-generation threshold (700)
+# runs the cycle collector thousands of times for nothing. A larger one keeps memory
+# bounded (a collection still runs every this many allocations) at a fraction of the cost.
+_GC_YOUNG_THRESHOLD = 50_000
+
+
+def parse_stream(
+    stream: BinaryIO,
+    *,
+    make_reader: Callable[[str], EntryReader],
+    emit: Callable[[list[Entry]], None],
+) -> None:
+    """Read ``stream`` to its end, emitting entries as they complete.
+
+    Raises SourceError when the stream fails mid-way, after emitting what was read.
+    """
+    reader: EntryReader | None = None
+    try:
+        head, chunks = with_head(read_chunks(stream))
+        reader = make_reader(fingerprint(head))
+        for chunk in chunks:
+            emit(reader.feed(chunk))
+    except BrokenPipeError:
+        raise  # writing failed, not reading: the caller stops
+    except _READ_ERRORS as exc:
+        if reader is not None:
+            emit(reader.finish())
+        raise SourceError(_reason(exc)) from exc
+    emit(reader.finish())
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"serverops-agent parse: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _validated(
+    server_id: str, timezone: str | None, on_date: str | None, encoding: str | None
+) -> tuple[tzinfo, date | None, str | None]:
+    if re.match(SERVER_ID_PATTERN, server_id) is None:
+        raise _usage_error(f"--server-id: {server_id!r} is not a server id ({SERVER_ID_PATTERN})")
+    try:
+        zone = load_timezone(timezone)
+    except ValueError as exc:
+        raise _usage_error(f"--timezone: {exc}") from None
+    day = None
+    if on_date is not None:
+        try:
+            day = date.fromisoformat(on_date)
+        except ValueError:
+            raise _usage_error(f"--date: {on_date!r} is not a date (YYYY-MM-DD)") from None
+    if encoding is not None:
+        try:
+            check_encoding(encoding)
+        except LookupError:
+            raise _usage_error(f"--encoding: unknown encoding {encoding!r}") from None
+    return zone, day, encoding
+
+
+def parse(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Log files (plain or .gz); '-' or none: stdin.", show_default=False),
+    ] = None,
+    server_id: Annotated[str, typer.Option(help="Sent as meta.server_id.")] = "default",
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="The server's timezone (IANA name); default: the host's."),
+    ] = None,
+    on_date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Date of the first line (YYYY-MM-DD); default: from a rotated file's "
+            "name (YYYY-MM-DD-N.log.gz), else today by the clock.",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...)."),
+    ] = None,
+    raw_line: Annotated[bool, typer.Option(help="Include meta.line, the raw text.")] = False,
+    tags: TagOption = None,
+    query: QueryOption = None,
+    since: SinceOption = None,
+    before: BeforeOption = None,
+) -> None:
+    """Parse log files and print one JSON body per entry, as it would be POSTed.
+
+    The filters are those of ``backfill`` and of the mc-coal log-line API.
+    """
+    zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
+    filters = QueryFilters(tuple(tags or ()), query, since, before)
+    try:
+        entry_filter = build_filter(filters) if filters != QueryFilters() else None
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
+    options = ReaderOptions(fallback_encoding=encoding, timezone=zone)
+    context = ServerContext()  # one server: UUIDs seen in one file enrich the next
+    out = typer.get_binary_stream("stdout")
+
+    def emit(entries: list[Entry]) -> None:
+        if entry_filter is not None:
+            entries = [e for e in entries if entry_filter.reason_to_skip(e) is None]
+        if entries:
+            out.write(encode_lines(entries, raw_line=raw_line))
+
+    failed = False
+    restore_gc = _tune_gc()
+    try:
+        for path in paths or ["-"]:
+            hint = day or (None if path == "-" else date_from_filename(path))
+
+            def make_reader(print_: str, hint: date | None = hint) -> EntryReader:
+                return EntryReader(
+                    server_id=server_id,
+                    fingerprint=print_,
+                    options=options,
+                    date_hint=hint,
+                    clock=time.time,
+                    context=context,
+                )
+
+            error = _parse_path(path, make_reader, emit)
+            if error is not None:
+                failed = True
+                out.flush()  # the entries read before the error come first
+                typer.echo(f"serverops-agent parse: {path}: {error}", err=True)
+        out.flush()
+    except BrokenPipeError:
+        # Whoever read stdout went away (`| head`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    finally:
+        restore_gc()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _tune_gc() -> Callable[[], None]:
+    """Fewer cycle collections while parsing; returns what puts the collector back.
+
+    ``freeze`` moves the objects of the imports into the permanent generation, where
+    the collector never traverses them again. Restoring matters when the command runs
+    inside another program (a test's CliRunner): its collector is left as it was.
+    """
+    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(_GC_YOUNG_THRESHOLD, *threshold[1:])
+
+    def restore() -> None:
+        gc.set_threshold(*threshold)
+        if not frozen_before:  # a host that froze objects itself keeps them frozen
+            gc.unfreeze()
+
+    return restore
+
+
+def _parse_path(
+    path: str, make_reader: Callable[[str], EntryReader], emit: Callable[[list[Entry]], None]
+) -> str | None:
+    """Parse one path ('-': stdin); return why it could not be read, or None."""
+    try:
+        if path == "-":
+            parse_stream(typer.get_binary_stream("stdin"), make_reader=make_reader, emit=emit)
+        else:
+            with open(path, "rb") as stream:  # noqa: PTH123 (a name from argv, or '-')
+                parse_stream(stream, make_reader=make_reader, emit=emit)
+    except SourceError as exc:
+        return str(exc)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # open() failed: missing, a directory, no permission
+        return _reason(exc)
+    return None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``parse`` to the main app."""
+    app.command("parse")(parse)

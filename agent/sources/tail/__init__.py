@@ -1,0 +1,12 @@
+"""Follow mode: every server's log through rotation, truncation and agent restarts.
+
+Modules: ``source`` (what to follow), ``discovery`` (rolled files and their order),
+``plan`` (where a saved checkpoint's file is now), ``follower`` (one server's state
+machine), ``watcher`` (inotify wake-ups), ``tailer`` (the loop over servers), ``sink``
+(the seam entries and checkpoints are handed to).
+"""
+
+from agent.sources.tail.source import ReadFrom, ServerSource
+from agent.sources.tail.tailer import Tailer, follow
+
+__all__ = ["ReadFrom", "ServerSource", "Tailer", "follow"]

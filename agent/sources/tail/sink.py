@@ -1,0 +1,125 @@
+"""Where the tailer hands entries: the :class:`Sink` and :class:`CheckpointStore` seams.
+
+The tailer never advances a checkpoint by itself (shared/DESIGN.md, invariant 2). It
+calls ``sink.deliver(entries, checkpoint)`` where ``checkpoint`` is the end of the last
+entry in ``entries``; the spool stores both in one transaction. Backpressure: while
+``has_room()`` is False the tailer stops reading (the log file is the buffer) and waits in
+``wait_for_room``. :class:`agent.state.spool.Spool` already has ``has_room``, ``wait_for_room``
+and both checkpoint look-ups, so a spool-backed sink only adds entry encoding.
+
+* The dry-run sink, which prints the API bodies and commits nothing, is
+  :class:`agent.app.wiring.PrintSink` (it shares the filter and encoder of the spool sink).
+* :class:`MemoryCheckpointStore` and :class:`MemorySink` keep everything in memory, for
+  tests and benchmarks: the sink "commits" each checkpoint to the store with its entries,
+  the way the spool does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from agent.model import Checkpoint, Entry
+
+
+class Sink(Protocol):
+    """Receives entries together with the checkpoint they complete."""
+
+    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
+        """Take ``entries`` and commit ``checkpoint`` with them (atomically, if it commits)."""
+        ...
+
+    def has_room(self) -> bool:
+        """False while the sink is full: the tailer must not read more."""
+        ...
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Block until there is room or ``timeout`` passed; return :meth:`has_room`."""
+        ...
+
+
+class CheckpointStore(Protocol):
+    """Saved checkpoints, looked up when a server's stream is (re)opened."""
+
+    def checkpoint(self, server_id: str) -> Checkpoint | None:
+        """The most recently saved checkpoint of a server (the file it read last)."""
+        ...
+
+    def checkpoint_for(self, server_id: str, fingerprint: str) -> Checkpoint | None:
+        """The saved checkpoint of one file of a server, by fingerprint."""
+        ...
+
+
+class MemoryCheckpointStore:
+    """Checkpoints in a dict, keyed like the spool's table: (server_id, fingerprint)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._saved: dict[tuple[str, str], int] = {}
+        self._latest: dict[str, str] = {}
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        """Store a checkpoint; it becomes the server's most recent one."""
+        with self._lock:
+            self._saved[(checkpoint.server_id, checkpoint.fingerprint)] = checkpoint.offset
+            self._latest[checkpoint.server_id] = checkpoint.fingerprint
+
+    def checkpoint(self, server_id: str) -> Checkpoint | None:
+        """The most recently saved checkpoint of a server."""
+        with self._lock:
+            fingerprint = self._latest.get(server_id)
+            if fingerprint is None:
+                return None
+            return Checkpoint(server_id, fingerprint, self._saved[(server_id, fingerprint)])
+
+    def checkpoint_for(self, server_id: str, fingerprint: str) -> Checkpoint | None:
+        """The saved checkpoint of one file, by fingerprint."""
+        with self._lock:
+            offset = self._saved.get((server_id, fingerprint))
+        return None if offset is None else Checkpoint(server_id, fingerprint, offset)
+
+
+class MemorySink:
+    """Keeps delivered entries in a list and commits checkpoints to a MemoryCheckpointStore.
+
+    ``on_deliver`` (optional) is called after each delivery, from the tailer's thread;
+    tests use it to wait for a condition without sleeping. ``room`` can be cleared to
+    simulate a full spool.
+    """
+
+    def __init__(
+        self,
+        store: MemoryCheckpointStore | None = None,
+        on_deliver: Callable[[Sequence[Entry], Checkpoint], None] | None = None,
+    ) -> None:
+        self.store = store if store is not None else MemoryCheckpointStore()
+        self.entries: list[Entry] = []
+        self.checkpoints: list[Checkpoint] = []
+        self.room = threading.Event()
+        self.room.set()
+        self.changed = threading.Condition()
+        self._on_deliver = on_deliver
+
+    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
+        """Append the entries and commit the checkpoint, then notify waiters."""
+        with self.changed:
+            self.entries.extend(entries)
+            self.checkpoints.append(checkpoint)
+            self.store.save(checkpoint)
+            self.changed.notify_all()
+        if self._on_deliver is not None:
+            self._on_deliver(entries, checkpoint)
+
+    def has_room(self) -> bool:
+        """True unless a test cleared ``room``."""
+        return self.room.is_set()
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Wait until ``room`` is set again (or timeout)."""
+        return self.room.wait(timeout)
+
+    def wait_until(self, predicate: Callable[[list[Entry]], bool], timeout: float) -> bool:
+        """Block until ``predicate(self.entries)`` holds or ``timeout`` seconds passed."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self.entries), timeout)

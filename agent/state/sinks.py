@@ -1,0 +1,65 @@
+"""The sinks the tailer delivers to (the :class:`agent.sources.tail.sink.Sink` protocol).
+
+* :class:`SpoolSink`: normal operation; entries and their checkpoint go into the spool in
+  one transaction (shared/DESIGN.md, invariant 2).
+* :class:`PrintSink`: ``run --dry-run``; prints the bodies that would be sent and commits
+  nothing. Both encode through the same :class:`EntryEncoder`, so they agree byte for byte.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from agent.encode.encoder import EntryEncoder
+from agent.model import Checkpoint, Entry
+from agent.state.spool import Record, Spool
+
+
+class SpoolSink:
+    """The tailer's sink in normal operation: entries and checkpoint in one transaction."""
+
+    def __init__(self, spool: Spool, encoder: EntryEncoder) -> None:
+        self._spool = spool
+        self.encoder = encoder
+
+    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
+        """Spool what passes the filter; the checkpoint moves even if nothing passed."""
+        records = []
+        for entry in entries:
+            encoded = self.encoder.encode(entry)
+            if encoded is not None:
+                records.append(Record(encoded[0], entry.server_id, encoded[1]))
+        self._spool.append(records, checkpoint)
+
+    def has_room(self) -> bool:
+        """False while the spool is at its cap: the tailer pauses (backpressure)."""
+        return self._spool.has_room()
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Block until the uploader drained the spool below its cap, or timeout."""
+        return self._spool.wait_for_room(timeout)
+
+
+class PrintSink:
+    """``run --dry-run``: print the bodies that would be sent; commit nothing."""
+
+    def __init__(self, encoder: EntryEncoder, out: IO[bytes] | None = None) -> None:
+        self.encoder = encoder
+        self._out = out if out is not None else sys.stdout.buffer
+
+    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
+        """Write one JSON line per entry that passes the filter."""
+        lines = [encoded[1] for e in entries if (encoded := self.encoder.encode(e)) is not None]
+        if lines:
+            self._out.write(b"\n".join(lines) + b"\n")
+            self._out.flush()
+
+    def has_room(self) -> bool:
+        """Always: nothing is stored."""
+        return True
+
+    def wait_for_room(self, timeout: float | None = None) -> bool:
+        """Never waits."""
+        return True
