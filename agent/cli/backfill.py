@@ -65,12 +65,16 @@ def _usage_error(message: str) -> typer.Exit:
 
 
 def backfill(
-    paths: Annotated[list[str], typer.Argument(help="Log files, directories (logs/) and globs.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(metavar="PATH", help="Log files, directories (logs/) and globs."),
+    ],
     config: Annotated[
         Path | None,
         typer.Option(
             "--config",
             "-c",
+            metavar="PATH",
             help="Config file (default: $SERVEROPS_AGENT_CONFIG or "
             "/etc/serverops-agent/config.toml); not needed with --dry-run.",
             show_default=False,
@@ -78,7 +82,10 @@ def backfill(
     ] = None,
     server_id: Annotated[
         str | None,
-        typer.Option(help="The [[servers]] id (sent as meta.server_id); default: the only one."),
+        typer.Option(
+            metavar="ID",
+            help="The [[servers]] id (sent as meta.server_id); default: the only one.",
+        ),
     ] = None,
     tag: TagOption = None,
     query: QueryOption = None,
@@ -89,11 +96,16 @@ def backfill(
     ] = False,
     timezone: Annotated[
         str | None,
-        typer.Option(help="The server's timezone (IANA); default: the config's, else the host's."),
+        typer.Option(
+            metavar="TZ",
+            help="The server's timezone (IANA name); default: the config's, else the host's.",
+        ),
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option(min=1, help="Processes parsing files at once (dry run); default: CPUs."),
+        typer.Option(
+            metavar="N", min=1, help="Processes parsing files at once (dry run); default: CPUs."
+        ),
     ] = None,
 ) -> None:
     """Import old log files once, oldest first, resumably, with progress and a summary."""

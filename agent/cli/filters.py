@@ -17,23 +17,42 @@ import typer
 
 from agent.app.config import FiltersConfig
 from agent.encode.filters import EntryFilter
+from agent.model import Tag
 
 _UTC_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+# --tag takes a str, not the Tag enum: EntryFilter.create checks tags for the options and
+# the config's [filters] alike (one check, one "unknown tag" message); the help lists them.
 TagOption = Annotated[
     list[str] | None,
-    typer.Option("--tag", help="Only entries with this tag (repeatable: any of them)."),
+    typer.Option(
+        "--tag",
+        metavar="TAG",
+        help="Only entries with this tag (repeatable: any of them); one of "
+        f"{', '.join(tag.value for tag in Tag)}.",
+    ),
 ]
 QueryOption = Annotated[
-    str | None, typer.Option("-q", "--query", help="Only entries whose message contains TEXT.")
+    str | None,
+    typer.Option(
+        "-q",
+        "--query",
+        metavar="TEXT",
+        help="Only entries whose message contains TEXT (case-insensitive).",
+    ),
 ]
 SinceOption = Annotated[
     str | None,
-    typer.Option(help="Entries at or after T ('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 + zone)."),
+    typer.Option(
+        metavar="T",
+        help="Entries at or after T ('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 + zone).",
+    ),
 ]
 BeforeOption = Annotated[
     str | None,
-    typer.Option(help="Entries before T ('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 + zone)."),
+    typer.Option(
+        metavar="T", help="Entries before T ('YYYY-MM-DD HH:MM:SS' UTC, or ISO 8601 + zone)."
+    ),
 ]
 
 

@@ -2,9 +2,16 @@
 
 Exit codes: 0 ok, 1 runtime failure (a file could not be read, entries dead-lettered),
 2 usage or configuration error.
+
+Help is click's plain text, not typer's rich panels: rich reads square brackets in a help
+text as markup (``[[servers]]`` became ``[]``), prints a ``<bool>`` type after every flag,
+and its boxes are noise in a journal or a pipe. Help texts are therefore plain
+sentences, no reST or markup; tests/test_cli_help.py renders every command's help.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
@@ -16,6 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    # click wraps help at 80 columns by default and cuts the command summaries there.
+    context_settings={"max_content_width": 120},
 )
 
 
@@ -27,9 +37,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Follow Minecraft server logs, parse them and ship them to ServerOps."""
 

@@ -1,8 +1,10 @@
-"""The operator's commands: ``check`` and ``status`` (registered on the main app)."""
+"""The operator's commands: ``run`` (the daemon), ``check`` and ``status``."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,16 +13,26 @@ from agent.app.logsetup import configure_logging
 from agent.app.status import format_report, read_status
 from agent.errors import AgentError, ConfigError
 
-CONFIG_OPTION = typer.Option(
-    None,
-    "--config",
-    "-c",
-    help="Config file (default: $SERVEROPS_AGENT_CONFIG or /etc/serverops-agent/config.toml).",
-    show_default=False,
-)
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="PATH",
+        help="Config file (default: $SERVEROPS_AGENT_CONFIG or /etc/serverops-agent/config.toml).",
+        show_default=False,
+    ),
+]
 
 
-def check(config: Path | None = CONFIG_OPTION) -> None:
+class LogFormat(StrEnum):
+    """How the daemon writes its own log lines on stderr (``--log-format``)."""
+
+    TEXT = "text"  # one line per event, journald-friendly
+    JSON = "json"  # one JSON object per event, for a log collector
+
+
+def check(config: ConfigOption = None) -> None:
     """Check the config, log paths, state dir, token and API; exit 0 if all pass."""
     from agent.app.check import format_results, run_checks  # httpx: only when checking
 
@@ -34,7 +46,7 @@ def check(config: Path | None = CONFIG_OPTION) -> None:
     raise typer.Exit(0 if all(result.ok for result in results) else 1)
 
 
-def status(config: Path | None = CONFIG_OPTION) -> None:
+def status(config: ConfigOption = None) -> None:
     """Show the spool, lag, last success and errors (also while the daemon runs)."""
     try:
         loaded = load_config(config)
@@ -50,13 +62,19 @@ def status(config: Path | None = CONFIG_OPTION) -> None:
 
 
 def run(
-    config: Path | None = CONFIG_OPTION,
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Print the entries as JSON lines instead of sending them."
-    ),
-    log_format: str = typer.Option(
-        None, "--log-format", help="text (journald-friendly) or json; default: [logging] format."
-    ),
+    config: ConfigOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the entries as JSON lines instead of sending them."),
+    ] = False,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            help="The agent's own log on stderr: text (journald-friendly) or json; "
+            "default: the config's [logging] format.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Follow every configured server and ship its log entries (the daemon)."""
     from agent.app import daemon
@@ -66,11 +84,8 @@ def run(
     except ConfigError as exc:
         typer.echo(f"serverops-agent: {exc}", err=True)
         raise typer.Exit(2) from None
-    chosen = log_format or loaded.logging.format
-    if chosen not in ("text", "json"):
-        typer.echo("serverops-agent: --log-format must be text or json", err=True)
-        raise typer.Exit(2)
-    configure_logging(loaded.logging.level, chosen)  # type: ignore[arg-type]
+    chosen = log_format or LogFormat(loaded.logging.format)
+    configure_logging(loaded.logging.level, chosen.value)  # type: ignore[arg-type]
     try:
         code = daemon.run(config, loaded, dry_run=dry_run)
     except ConfigError as exc:

@@ -109,26 +109,41 @@ def _validated(
 def parse(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Log files (plain or .gz); '-' or none: stdin.", show_default=False),
+        typer.Argument(
+            metavar="PATH",
+            help="Log files (plain or .gz); '-' or none: stdin.",
+            show_default=False,
+        ),
     ] = None,
-    server_id: Annotated[str, typer.Option(help="Sent as meta.server_id.")] = "default",
+    server_id: Annotated[
+        str, typer.Option(metavar="ID", help="Sent as meta.server_id.")
+    ] = "default",
     timezone: Annotated[
         str | None,
-        typer.Option(help="The server's timezone (IANA name); default: the host's."),
+        typer.Option(metavar="TZ", help="The server's timezone (IANA name); default: the host's."),
     ] = None,
     on_date: Annotated[
         str | None,
         typer.Option(
             "--date",
-            help="Date of the first line (YYYY-MM-DD); default: from a rotated file's "
-            "name (YYYY-MM-DD-N.log.gz), else today by the clock.",
+            metavar="YYYY-MM-DD",
+            help="Date of the first line; default: from a rotated file's name "
+            "(YYYY-MM-DD-N.log.gz), else today by the clock.",
         ),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...)."),
+        typer.Option(
+            metavar="NAME",
+            help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...).",
+        ),
     ] = None,
-    raw_line: Annotated[bool, typer.Option(help="Include meta.line, the raw text.")] = False,
+    raw_line: Annotated[
+        bool,
+        typer.Option(
+            "--raw-line/--no-raw-line", help="Include meta.line, the raw text.", show_default=False
+        ),
+    ] = False,
     tags: TagOption = None,
     query: QueryOption = None,
     since: SinceOption = None,
@@ -136,7 +151,7 @@ def parse(
 ) -> None:
     """Parse log files and print one JSON body per entry, as it would be POSTed.
 
-    The filters are those of ``backfill`` and of the mc-coal log-line API.
+    The filters are those of backfill and of the mc-coal log-line API.
     """
     zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
     filters = QueryFilters(tuple(tags or ()), query, since, before)
