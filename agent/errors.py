@@ -6,13 +6,33 @@ AgentError
 ├── SourceError          a log source cannot be opened or read
 ├── SpoolError           the spool database cannot be opened, migrated or written
 └── ShipError            delivering entries to the API failed
-    ├── RetryableShipError   transient: retry with backoff (5xx, 429, timeouts, bad gateways)
-    ├── PausedShipError      stop sending until the operator acts or time passes (auth, quota)
-    └── FatalShipError       this entry will never be accepted: dead-letter it (bad_request)
+    ├── RetryableShipError   transient: retry with backoff (5xx, 429, timeouts, bad gateways,
+    │                        refused connections); carries ``status`` (None when no HTTP answer
+    │                        came back) and the server's ``retry_after`` in seconds
+    ├── PausedShipError      stop sending for everyone until the operator acts or time passes;
+    │                        ``reason`` is a :class:`PauseReason` (AUTH or QUOTA), with the
+    │                        answer's ``status``, API ``error`` object and ``retry_after``
+    └── FatalShipError       this entry will never be accepted: dead-letter it (bad_request);
+                             carries the answer's ``status`` and ``body`` for the dead-letter file
 
-Low-level errors (OSError, httpx errors, sqlite3 errors) are translated into these at the
-module boundary with ``raise ... from exc`` so callers handle meanings, not libraries.
+The three ship errors are built from the API's answer by one function,
+:func:`agent.ship.retry.failure` (the retry rule), or by the transport when no answer came
+back. Low-level errors (OSError, httpx/aiohttp errors, sqlite3 errors) are translated into
+these at the module boundary with ``raise ... from exc`` so callers handle meanings, not
+libraries.
 """
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class PauseReason(Enum):
+    """Why sending paused: it decides how long to wait and what happens before the probe."""
+
+    AUTH = "auth"  # unauthorized/forbidden: the token is reloaded before the probe
+    QUOTA = "quota"  # quota_exceeded: only time (or a larger plan) helps
 
 
 class AgentError(Exception):
@@ -40,12 +60,45 @@ class ShipError(AgentError):
 
 
 class RetryableShipError(ShipError):
-    """A transient failure: the same request may succeed later."""
+    """A transient failure: the same request may succeed later.
+
+    ``status`` is None when no HTTP answer came back (timeout, refused, reset);
+    ``retry_after`` is the server's Retry-After in seconds when it sent one.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
 
 
 class PausedShipError(ShipError):
-    """Sending must pause (revoked token, missing scope, quota exhausted); nothing is dropped."""
+    """Sending must pause for everyone (revoked token, missing scope, quota exhausted);
+    nothing is dropped. ``error`` is the API's error object (its quota figures are logged)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: PauseReason,
+        status: int | None = None,
+        error: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status
+        self.error = error
+        self.retry_after = retry_after
 
 
 class FatalShipError(ShipError):
-    """The API rejected this entry for good; it goes to the dead-letter file."""
+    """The API rejected this entry for good; it goes to the dead-letter file with the
+    answer's ``status`` and ``body``."""
+
+    def __init__(self, message: str, *, status: int, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body

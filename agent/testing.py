@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import orjson
 from pydantic import SecretStr
 
-from agent.ship.retry import Answer
+from agent.ship.transport import Answer
 from agent.state.spool import Record
 
 Handler = Callable[[bytes, str], Answer | Awaitable[Answer]]

@@ -9,13 +9,9 @@ import httpx
 import pytest
 from tenacity import RetryCallState
 
-from agent.errors import FatalShipError, PausedShipError, RetryableShipError
+from agent.errors import FatalShipError, PausedShipError, PauseReason, RetryableShipError
 from agent.ship.retry import (
-    Answer,
     Outcome,
-    PausedError,
-    RejectedError,
-    TransientError,
     WaitRetryAfter,
     decide,
     failure,
@@ -24,6 +20,7 @@ from agent.ship.retry import (
     retry_until_done,
     should_retry,
 )
+from agent.ship.transport import Answer
 
 DECISIONS = [
     # status, error.code, exception, outcome
@@ -98,21 +95,25 @@ def test_failure_maps_answers_to_the_exception_tree() -> None:
     """Each kind of answer becomes the agent's own exception, carrying what callers need."""
     assert failure(Answer(201, None, b"{}"), 0) is None
     rejected = failure(Answer(400, None, b'{"error":{"code":"bad_request","message":"m"}}'), 0)
-    assert isinstance(rejected, RejectedError | FatalShipError)
-    assert isinstance(rejected, RejectedError) and rejected.status == 400
+    assert isinstance(rejected, FatalShipError) and rejected.status == 400
+    assert rejected.body.startswith(b'{"error"')
     transient = failure(Answer(429, "7", b""), 0)
-    assert isinstance(transient, TransientError) and transient.retry_after == 7
+    assert isinstance(transient, RetryableShipError) and transient.retry_after == 7
+    assert transient.status == 429
     paused = failure(Answer(402, None, b'{"error":{"code":"quota_exceeded","message":"q"}}'), 0)
-    assert isinstance(paused, PausedError) and paused.outcome is Outcome.PAUSE_QUOTA
+    assert isinstance(paused, PausedShipError) and paused.reason is PauseReason.QUOTA
+    assert paused.error == {"code": "quota_exceeded", "message": "q"}
+    auth = failure(Answer(403, None, b'{"error":{"code":"forbidden","message":"f"}}'), 0)
+    assert isinstance(auth, PausedShipError) and auth.reason is PauseReason.AUTH
     html = failure(Answer(502, None, b"<html>bad gateway</html>"), 0)
-    assert isinstance(html, TransientError)
+    assert isinstance(html, RetryableShipError)
 
 
 def test_should_retry_covers_transient_and_paused_only() -> None:
     """tenacity retries transient failures and pauses, never refusals or other errors."""
     assert should_retry(RetryableShipError("x"))
-    assert should_retry(PausedShipError("x"))
-    assert not should_retry(FatalShipError("x"))
+    assert should_retry(PausedShipError("x", reason=PauseReason.AUTH))
+    assert not should_retry(FatalShipError("x", status=400))
     assert not should_retry(ValueError("x"))
 
 
@@ -126,11 +127,11 @@ def _state(exc: BaseException, attempt: int) -> RetryCallState:
 def test_wait_honours_retry_after_then_uses_full_jitter() -> None:
     """Retry-After wins (capped); otherwise waits are random within the exponential bound."""
     wait = WaitRetryAfter(initial=0.5, maximum=8.0, cap=60.0)
-    assert wait(_state(TransientError("x", retry_after=3), 1)) == 3
-    assert wait(_state(TransientError("x", retry_after=3600), 1)) == 60
-    paused = PausedError("p", outcome=Outcome.PAUSE_AUTH, status=401, error=None, retry_after=5)
+    assert wait(_state(RetryableShipError("x", retry_after=3), 1)) == 3
+    assert wait(_state(RetryableShipError("x", retry_after=3600), 1)) == 60
+    paused = PausedShipError("p", reason=PauseReason.AUTH, status=401, retry_after=5)
     assert wait(_state(paused, 1)) == 0  # the uploader's gate does the waiting
-    waits = [wait(_state(TransientError("x"), 10)) for _ in range(200)]
+    waits = [wait(_state(RetryableShipError("x"), 10)) for _ in range(200)]
     assert all(0 <= w <= 8.0 for w in waits)
     assert len(set(waits)) > 100  # jittered, not a fixed schedule
 
@@ -138,7 +139,7 @@ def test_wait_honours_retry_after_then_uses_full_jitter() -> None:
 def test_retry_until_done_waits_as_told_and_reraises_refusals() -> None:
     """Transient failures are retried after the wait tenacity picks; a refusal ends it."""
     slept: list[float] = []
-    script: list[BaseException | None] = [TransientError("x", retry_after=2), None]
+    script: list[BaseException | None] = [RetryableShipError("x", retry_after=2), None]
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
@@ -150,11 +151,13 @@ def test_retry_until_done_waits_as_told_and_reraises_refusals() -> None:
 
     wait = WaitRetryAfter(initial=0.5, maximum=8.0, cap=60.0)
     asyncio.run(
-        retry_until_done(attempt, TransientError("first", retry_after=5), wait=wait, sleep=sleep)
+        retry_until_done(
+            attempt, RetryableShipError("first", retry_after=5), wait=wait, sleep=sleep
+        )
     )
     assert slept == [5, 2] and script == []
 
-    refusal = RejectedError("HTTP 400", status=400, body=b"{}")
+    refusal = FatalShipError("HTTP 400", status=400, body=b"{}")
     script = [refusal]
-    with pytest.raises(RejectedError):
-        asyncio.run(retry_until_done(attempt, TransientError("first"), wait=wait, sleep=sleep))
+    with pytest.raises(FatalShipError):
+        asyncio.run(retry_until_done(attempt, RetryableShipError("first"), wait=wait, sleep=sleep))

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.errors import SpoolError
+from agent.errors import RetryableShipError, SpoolError
 from agent.metrics import Metrics
 from agent.ship.auth import TokenProvider, static_token
-from agent.ship.retry import Answer, TransientError
+from agent.ship.transport import Answer
 from agent.ship.uploader import Uploader, UploaderOptions
 from agent.state.deadletter import DeadLetterFile, read_dead_letters
 from agent.state.spool import Spool, SpoolOptions
@@ -99,7 +99,7 @@ def test_transient_failures_are_retried_until_accepted(tmp_path: Path) -> None:
     failures = [
         api_error(500, "internal"),
         Answer(502, None, b"<html>Bad Gateway</html>"),
-        TransientError("connection error: ConnectionResetError"),
+        RetryableShipError("connection error: ConnectionResetError"),
     ]
     seen: Counter[str] = Counter()
 

@@ -12,9 +12,8 @@ import respx
 from pydantic import SecretStr
 from receiver import Receiver
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, RetryableShipError
 from agent.ship.auth import static_token
-from agent.ship.retry import TransientError
 from agent.ship.transport import AiohttpTransport, HttpxTransport
 from agent.ship.uploader import Uploader, UploaderOptions
 from agent.ship.urls import check_url
@@ -63,19 +62,19 @@ def test_httpx_answer_keeps_status_retry_after_and_body() -> None:
 )
 @respx.mock
 def test_httpx_errors_become_transient_without_the_token(error: Exception) -> None:
-    """Library errors are translated into TransientError, whose text has no token."""
+    """Library errors are translated into RetryableShipError, whose text has no token."""
     respx.post(URL).mock(side_effect=error)
-    with pytest.raises(TransientError) as caught:
+    with pytest.raises(RetryableShipError) as caught:
         post(HttpxTransport(URL, SecretStr(TOKEN), concurrency=1, timeout=5), b"{}", "k")
     assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
 
 
 def test_aiohttp_connection_refused_is_transient() -> None:
-    """A refused connection is a TransientError (port 9 on loopback has no listener)."""
+    """A refused connection is a RetryableShipError (port 9 on loopback has no listener)."""
     transport = AiohttpTransport(
         "http://127.0.0.1:9/logs", SecretStr(TOKEN), concurrency=1, timeout=5
     )
-    with pytest.raises(TransientError):
+    with pytest.raises(RetryableShipError):
         post(transport, b"{}", "k")
 
 

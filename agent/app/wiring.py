@@ -23,6 +23,7 @@ from agent.sources.tail.source import ReadFrom, ServerSource
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 
 if TYPE_CHECKING:  # the uploader pulls in aiohttp: imported only when a command ships
+    from agent.ship.options import UploaderOptions
     from agent.ship.uploader import Uploader
 
 
@@ -87,6 +88,25 @@ def open_spool(config: AgentConfig, metrics: Metrics) -> Spool:
     return Spool(SpoolOptions(path, max_bytes=config.spool.max_bytes), metrics)
 
 
+# [api] keys that are not uploader options: the TokenProvider reads the token.
+_TOKEN_KEYS = frozenset({"token", "token_file"})
+
+
+def uploader_options(config: AgentConfig) -> UploaderOptions:
+    """``[api]`` as UploaderOptions: the one place that maps it (daemon, backfill, check).
+
+    Every ``[api]`` key but the token's is the UploaderOptions field of the same name, so
+    a key added to the config without an option fails here, loudly, rather than being
+    ignored; the options' internal tuning fields keep their defaults (agent/ship/options.py
+    says which and why). tests/test_uploader.py checks that the shared defaults agree.
+    """
+    from agent.ship.options import UploaderOptions
+
+    api = config.api
+    keys = [name for name in type(api).model_fields if name not in _TOKEN_KEYS]
+    return UploaderOptions(**{name: getattr(api, name) for name in keys})
+
+
 def build_uploader(
     config: AgentConfig,
     spool: Spool,
@@ -95,20 +115,11 @@ def build_uploader(
 ) -> Uploader:
     """The uploader for ``[api]``, reading the token now and again after auth errors."""
     from agent.ship.auth import TokenProvider
-    from agent.ship.uploader import Uploader, UploaderOptions
+    from agent.ship.uploader import Uploader
     from agent.state.deadletter import DEAD_LETTER_FILE, DeadLetterFile
 
-    api = config.api
-    options = UploaderOptions(
-        url=api.url,
-        http2=api.http2,
-        allow_insecure_http=api.allow_insecure_http,
-        concurrency=api.concurrency,
-        batch_size=api.batch_size,
-        linger_seconds=api.batch_linger_seconds,
-        timeout_seconds=api.timeout_seconds,
-        shutdown_deadline_seconds=api.shutdown_deadline_seconds,
-    )
-    provider = TokenProvider(token_loader or (lambda: read_token(api)))  # type: ignore[arg-type]
+    options = uploader_options(config)
+    loader = token_loader or (lambda: read_token(config.api))
+    provider = TokenProvider(loader)  # type: ignore[arg-type]
     dead_letters = DeadLetterFile(ensure_state_dir(config) / DEAD_LETTER_FILE)
     return Uploader(spool, options, provider, dead_letters=dead_letters, metrics=metrics)

@@ -1,8 +1,11 @@
-"""The HTTP seam: one POST /logs per entry, answers as :class:`agent.ship.retry.Answer`.
+"""The HTTP seam: one POST /logs per entry, answered as an :class:`Answer`.
 
-The uploader talks to a :class:`Transport`; library errors (timeouts, refused or reset
-connections, protocol errors) are translated here into :class:`TransientError` so nothing
-above this module knows which HTTP library is in use. Two implementations:
+The uploader (and ``check``) talk to a :class:`Transport`; library errors (timeouts,
+refused or reset connections, TLS and protocol errors) are translated here into
+:class:`~agent.errors.RetryableShipError` so nothing above this module knows which HTTP
+library is in use. What an answer *means* (accepted, retry, pause, dead-letter) is the
+retry rule's business (agent/ship/retry.py, which imports :class:`Answer` from here); the
+transport only carries it. Two implementations:
 
 * :class:`AiohttpTransport` (default): measured at a fraction of httpx's CPU per request
   (bench/README.md "## ship"); the agent runs beside a game server whose CPU matters.
@@ -14,18 +17,27 @@ Both keep ``concurrency`` connections alive and never log headers (the token).
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import SecretStr
 
-from agent.errors import ConfigError
-from agent.ship.retry import Answer, TransientError
+from agent.errors import ConfigError, RetryableShipError
 
 TransportName = Literal["aiohttp", "httpx"]
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the API sent back for one request (the seam's return type)."""
+
+    status: int
+    retry_after: str | None  # the raw Retry-After header; the retry rule parses it
+    body: bytes
+
+
 class Transport(Protocol):
-    """Sends one encoded entry; raises TransientError when no HTTP answer came back."""
+    """Sends one encoded entry; raises RetryableShipError when no HTTP answer came back."""
 
     async def post(self, body: bytes, idempotency_key: str) -> Answer:
         """POST the body to {url}/logs with the current token."""
@@ -41,10 +53,11 @@ class Transport(Protocol):
 
 
 def _headers(token: SecretStr) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {token.get_secret_value()}",
-        "Content-Type": "application/json",
-    }
+    """Request headers; an empty token sends no Authorization (``check`` without a token)."""
+    headers = {"Content-Type": "application/json"}
+    if token.get_secret_value():
+        headers["Authorization"] = f"Bearer {token.get_secret_value()}"
+    return headers
 
 
 class AiohttpTransport:
@@ -77,7 +90,7 @@ class AiohttpTransport:
         return self._session
 
     async def post(self, body: bytes, idempotency_key: str) -> Answer:
-        """POST one entry; library errors become TransientError."""
+        """POST one entry; library errors become RetryableShipError."""
         import aiohttp
 
         session = self._session or self._open()
@@ -87,9 +100,9 @@ class AiohttpTransport:
                 data = await response.read()
                 return Answer(response.status, response.headers.get("Retry-After"), data)
         except TimeoutError as exc:
-            raise TransientError(f"timeout after {self._timeout:g} s") from exc
+            raise RetryableShipError(f"timeout after {self._timeout:g} s") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientError(f"connection error: {type(exc).__name__}") from exc
+            raise RetryableShipError(f"connection error: {type(exc).__name__}") from exc
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -140,16 +153,16 @@ class HttpxTransport:
         self._headers = _headers(token)
 
     async def post(self, body: bytes, idempotency_key: str) -> Answer:
-        """POST one entry; library errors become TransientError."""
+        """POST one entry; library errors become RetryableShipError."""
         import httpx
 
         headers = {**self._headers, "Idempotency-Key": idempotency_key}
         try:
             response = await self._client.post(self._url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
-            raise TransientError(f"timeout after {self._timeout:g} s") from exc
+            raise RetryableShipError(f"timeout after {self._timeout:g} s") from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"connection error: {type(exc).__name__}") from exc
+            raise RetryableShipError(f"connection error: {type(exc).__name__}") from exc
         return Answer(response.status_code, response.headers.get("Retry-After"), response.content)
 
     async def aclose(self) -> None:

@@ -1,0 +1,54 @@
+"""What the uploader is told (:class:`UploaderOptions`) and what it reports
+(:class:`UploaderStatus`), in a module of their own so wiring and ``check`` can build
+options without importing the uploader's machinery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.ship.transport import TransportName
+
+
+@dataclass(frozen=True, slots=True)
+class UploaderOptions:
+    """How the uploader sends.
+
+    Fields named like an ``[api]`` key (url, http2, allow_insecure_http, concurrency,
+    batch_size, batch_linger_seconds, timeout_seconds, shutdown_deadline_seconds) are
+    filled from the config by ``agent.app.wiring.uploader_options``, the one place that
+    maps ``[api]``; their defaults here must equal ``ApiConfig``'s, and
+    tests/test_uploader.py fails if they drift apart.
+
+    The others are internal tuning, not in the config file, and keep these defaults:
+    ``transport`` (``http2 = true`` is the only reason to leave aiohttp: bench/README.md
+    "## ship"), ``max_pending`` (the memory bound, measured in bench/README.md
+    "### Memory"), the backoff and pause intervals (the API's contract: backoff is capped,
+    a pause is retried every few minutes unless the server's Retry-After says otherwise,
+    and Retry-After is capped). Tests and benchmarks shorten them; operators have no reason
+    to.
+    """
+
+    url: str
+    transport: TransportName = "aiohttp"
+    http2: bool = False
+    allow_insecure_http: bool = False
+    concurrency: int = 8
+    batch_size: int = 256
+    batch_linger_seconds: float = 0.2  # poll interval when the spool is empty (appends wake)
+    timeout_seconds: float = 10.0
+    shutdown_deadline_seconds: float = 10.0
+    max_pending: int = 1024  # records in memory: queued, in flight or waiting to retry
+    backoff_initial_seconds: float = 0.25
+    backoff_max_seconds: float = 60.0
+    auth_retry_seconds: float = 180.0
+    quota_retry_seconds: float = 900.0
+    max_retry_after_seconds: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class UploaderStatus:
+    """What ``serverops-agent status`` shows about sending (never the token)."""
+
+    pending: int  # taken from the spool, not yet accepted or dead-lettered
+    paused: str | None  # "unauthorized", "forbidden", "quota" or None
+    last_error: str | None  # the last failure, e.g. "HTTP 503 internal"

@@ -1,0 +1,86 @@
+"""Retry tasks: a record whose first attempt failed is retried in a task of its own.
+
+A failed first attempt does not hold a worker: the record moves here and the worker goes
+on with the next one, so one slow or failing request does not stall the others. Each task
+retries through tenacity (:func:`agent.ship.retry.retry_until_done`: full-jitter backoff,
+Retry-After honoured, never giving up on transient errors or pauses) until the record is
+accepted or refused for good. Its attempts share the workers' concurrency slots (they go
+through the same :class:`~agent.ship.sender.Sender`), and the feeder's ``max_pending``
+bounds how many records wait here.
+
+On stop, sleeping tasks are cancelled at once (they hold no request); a task in the middle
+of a request finishes it, or is cut at the shutdown deadline by the uploader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from agent.errors import FatalShipError, ShipError
+from agent.ship.feeder import Feeder
+from agent.ship.options import UploaderOptions
+from agent.ship.retry import WaitRetryAfter, retry_until_done
+from agent.ship.sender import Sender, StopRequested
+from agent.state.spool import SpooledRecord
+
+
+class RetryTasks:
+    """The retry tasks of one uploader."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        feeder: Feeder,
+        options: UploaderOptions,
+        *,
+        on_error: Callable[[Exception], None],
+    ) -> None:
+        self._sender = sender
+        self._feeder = feeder
+        self._on_error = on_error  # the spool or dead-letter file failed: the uploader stops
+        self._wait = WaitRetryAfter(
+            options.backoff_initial_seconds,
+            options.backoff_max_seconds,
+            options.max_retry_after_seconds,
+        )
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._sleeping: set[asyncio.Task[object]] = set()
+        self._stopped = False
+
+    def start(self, record: SpooledRecord, first: ShipError) -> None:
+        """Retry ``record`` in its own task; ``first`` is how its first attempt failed."""
+        task = asyncio.create_task(self._retry(record, first))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _retry(self, record: SpooledRecord, first: ShipError) -> None:
+        try:
+            await retry_until_done(
+                lambda: self._sender.send(record), first, wait=self._wait, sleep=self._sleep
+            )
+        except FatalShipError as exc:
+            self._sender.dead_letter(record, exc)
+        except (StopRequested, asyncio.CancelledError):
+            self._feeder.settled()  # unsent: it stays in the spool
+        except Exception as exc:
+            self._on_error(exc)
+            self._feeder.settled()
+
+    async def _sleep(self, seconds: float) -> None:
+        """tenacity's sleep; a stop cancels it (a sleeping retry has nothing in flight)."""
+        if self._stopped:
+            raise StopRequested
+        task = asyncio.current_task()
+        assert task is not None
+        self._sleeping.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._sleeping.discard(task)
+
+    def stop(self) -> None:
+        """Cancel every sleeping retry; later sleeps end at once."""
+        self._stopped = True
+        for task in list(self._sleeping):
+            task.cancel()
