@@ -15,11 +15,11 @@ from agent.app.config import AgentConfig, ServerConfig, read_token
 from agent.encode.encoder import EntryEncoder
 from agent.encode.filters import EntryFilter
 from agent.encode.privacy import load_or_create_key
-from agent.errors import AgentError
 from agent.metrics import Metrics
 from agent.parse.dates import load_timezone
 from agent.parse.reader import ReaderOptions
 from agent.sources.tail.source import ReadFrom, ServerSource
+from agent.state import statedir
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 
 if TYPE_CHECKING:  # the uploader pulls in aiohttp: imported only when a command ships
@@ -73,19 +73,18 @@ def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:
 
 
 def ensure_state_dir(config: AgentConfig) -> Path:
-    """The state directory, created 0700 if missing."""
-    state = config.state.dir
-    try:
-        state.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise AgentError(f"state.dir: cannot create {state}: {exc.strerror}") from exc
-    return state
+    """``[state] dir``, created 0700 if missing (by :mod:`agent.state.statedir`)."""
+    return statedir.ensure_state_dir(config.state.dir)
+
+
+def spool_options(config: AgentConfig) -> SpoolOptions:
+    """``[state] dir`` and ``[spool]`` as SpoolOptions: the one place they meet."""
+    return SpoolOptions(config.state.dir / SPOOL_FILE, max_bytes=config.spool.max_bytes)
 
 
 def open_spool(config: AgentConfig, metrics: Metrics) -> Spool:
     """The spool database in the state directory."""
-    path = ensure_state_dir(config) / SPOOL_FILE
-    return Spool(SpoolOptions(path, max_bytes=config.spool.max_bytes), metrics)
+    return Spool(spool_options(config), metrics)
 
 
 # [api] keys that are not uploader options: the TokenProvider reads the token.

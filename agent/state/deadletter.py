@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from agent.state.statedir import ensure_state_dir
+
 DEAD_LETTER_FILE = "dead-letter.ndjson"
 MAX_ANSWER_BYTES = 64 * 1024
 
@@ -38,7 +40,7 @@ class DeadLetterFile:
             "response": _json_or_text(answer[:MAX_ANSWER_BYTES]),
             "entry": _json_or_text(body),
         }
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_state_dir(self.path.parent)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, orjson.dumps(line) + b"\n")

@@ -20,12 +20,15 @@ both (the lines are read again) or forgets an ack (one duplicate, same event_id)
 
 Row ids come from ``AUTOINCREMENT`` so they only grow: the uploader takes records "after
 the last id it took" and may rely on that even when the table was emptied.
+
+The tables, the schema version and the figures a read-only reader must compute the same
+way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schema.py``;
+``status`` reads through :class:`agent.state.reader.SpoolReader`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -37,40 +40,35 @@ from agent import events
 from agent.errors import SpoolError
 from agent.metrics import Metrics
 from agent.model import Checkpoint
+from agent.state import schema
+from agent.state.schema import SCHEMA_VERSION, record_size
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SCHEMA_VERSION",
+    "SPOOL_FILE",
+    "Record",
+    "Spool",
+    "SpoolOptions",
+    "SpoolStats",
+    "SpooledRecord",
+    "record_size",
+]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 DEFAULT_MAX_BYTES = 1024**3
-ROW_OVERHEAD = 48  # rough per-row cost in the b-tree, so tiny bodies still count
 SPOOL_FILE = "spool.sqlite3"
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS entries (
-           id INTEGER PRIMARY KEY AUTOINCREMENT,
-           event_id TEXT NOT NULL,
-           server_id TEXT NOT NULL,
-           body BLOB NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS checkpoints (
-           server_id TEXT NOT NULL,
-           fingerprint TEXT NOT NULL,
-           offset INTEGER NOT NULL,
-           updated INTEGER NOT NULL,
-           PRIMARY KEY (server_id, fingerprint))""",
-    """CREATE TABLE IF NOT EXISTS counters (
-           name TEXT PRIMARY KEY,
-           value INTEGER NOT NULL)""",
-    # What the running daemon last said about itself, for `serverops-agent status`.
-    """CREATE TABLE IF NOT EXISTS agent_status (
-           key TEXT PRIMARY KEY,
-           value TEXT NOT NULL,
-           updated REAL NOT NULL)""",
-)
 
 
 @dataclass(frozen=True, slots=True)
 class SpoolOptions:
-    """What a later config.py fills from ``[state] dir`` and ``[spool]``."""
+    """Where the spool lives and how big it may grow.
+
+    The app fills it in one place, :func:`agent.app.wiring.open_spool`: ``path`` is
+    ``[state] dir`` / :data:`SPOOL_FILE`, ``max_bytes`` is ``[spool] max_bytes``.
+    ``synchronous`` is not a config key (bench/README.md "## ship" measures ``FULL``).
+    """
 
     path: Path
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -111,11 +109,6 @@ class SpoolStats:
     dead_lettered: int
 
 
-def record_size(event_id: str, server_id: str, body: bytes) -> int:
-    """Bytes one record counts against the cap (payload plus a fixed row overhead)."""
-    return len(body) + len(event_id) + len(server_id) + ROW_OVERHEAD
-
-
 class Spool:
     """A thread-safe SQLite spool; the tailer appends from its thread, the uploader acks."""
 
@@ -124,12 +117,8 @@ class Spool:
         self._metrics = metrics or Metrics()
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
-        self._db = _open(options.path, options.synchronous)
-        self._depth, self._bytes = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(body) + LENGTH(event_id)"
-            " + LENGTH(server_id)), 0) FROM entries"
-        ).fetchone()
-        self._bytes += self._depth * ROW_OVERHEAD
+        self._db = schema.open_database(options.path, options.synchronous)
+        self._depth, self._bytes = schema.count_entries(self._db)
         self._full = False
         self._listeners: list[Callable[[], None]] = []
         self._update_gauges()
@@ -213,12 +202,7 @@ class Spool:
     def checkpoint(self, server_id: str) -> Checkpoint | None:
         """The most recently stored checkpoint of a server (the file it was reading last)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?"
-                " ORDER BY updated DESC LIMIT 1",
-                (server_id,),
-            ).fetchone()
-        return Checkpoint(server_id, row[0], row[1]) if row else None
+            return schema.latest_checkpoint(self._db, server_id)
 
     def checkpoint_for(self, server_id: str, fingerprint: str) -> Checkpoint | None:
         """The stored checkpoint of one file of a server, known by its fingerprint."""
@@ -260,12 +244,8 @@ class Spool:
     def stats(self) -> SpoolStats:
         """Depth, bytes and the persistent dead-letter count."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT value FROM counters WHERE name = 'dead_lettered'"
-            ).fetchone()
-            return SpoolStats(
-                self._depth, self._bytes, self.options.max_bytes, row[0] if row else 0
-            )
+            dead = schema.dead_lettered(self._db)
+            return SpoolStats(self._depth, self._bytes, self.options.max_bytes, dead)
 
     def close(self) -> None:
         """Close the database (committed work is already durable)."""
@@ -284,9 +264,9 @@ class Spool:
                     cursor = self._db.executemany("DELETE FROM entries WHERE id = ?", ids)
                     if dead_lettered:
                         self._db.execute(
-                            "INSERT INTO counters (name, value) VALUES ('dead_lettered', ?)"
+                            "INSERT INTO counters (name, value) VALUES (?, ?)"
                             " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-                            (len(ids),),
+                            (schema.DEAD_LETTERED, len(ids)),
                         )
             except sqlite3.Error as exc:
                 raise SpoolError(f"spool: cannot remove from {self.options.path}: {exc}") from exc
@@ -316,11 +296,7 @@ class Spool:
         )
 
     def _recount(self) -> None:
-        self._depth, self._bytes = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(LENGTH(body) + LENGTH(event_id)"
-            " + LENGTH(server_id)), 0) FROM entries"
-        ).fetchone()
-        self._bytes += self._depth * ROW_OVERHEAD
+        self._depth, self._bytes = schema.count_entries(self._db)
 
     def _check_full(self) -> None:
         """Flip the full flag (caller holds the lock); warn once per episode."""
@@ -342,38 +318,3 @@ class Spool:
         self._metrics.spool_depth.set(self._depth)
         self._metrics.spool_bytes.set(self._bytes)
         self._metrics.spool_full.set(1 if self._full else 0)
-
-
-def _open(path: Path, synchronous: str) -> sqlite3.Connection:
-    """Open (creating 0600 in a 0700 directory) and migrate the spool database."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _create_private(path)  # SQLite gives -wal and -shm the database file's mode
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={synchronous}")
-        db.isolation_level = "DEFERRED"
-        _migrate(db, path)
-    except (OSError, sqlite3.Error) as exc:
-        raise SpoolError(f"spool: cannot open {path}: {exc}") from exc
-    return db
-
-
-def _create_private(path: Path) -> None:
-    """Create the file with mode 0600 before SQLite does (SQLite would use the umask)."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    path.chmod(0o600)
-
-
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise SpoolError(
-            f"spool: {path} has schema version {version}, newer than this agent's "
-            f"{SCHEMA_VERSION}; upgrade the agent or move the file away"
-        )
-    with db:
-        for statement in _SCHEMA:
-            db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

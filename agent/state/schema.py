@@ -1,0 +1,142 @@
+"""The spool database's layout: tables, version, opening, and the queries both sides run.
+
+Two kinds of connection use this file: :class:`agent.state.spool.Spool` (the daemon's or
+the backfill's, read-write) and :class:`agent.state.reader.SpoolReader` (``status``,
+read-only, while the daemon runs). Whatever both of them compute is defined here once, so
+they cannot disagree: the bytes a record counts against the cap (:func:`record_size` and
+its SQL mirror in :func:`count_entries`), a server's latest checkpoint, and the
+dead-letter count.
+
+Versioning (STYLE.md habit 4): ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`. A
+newer database is refused untouched; an older one is brought up to date in one
+transaction by :func:`migrate`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from agent.errors import SpoolError
+from agent.model import Checkpoint
+from agent.state.statedir import ensure_state_dir
+
+SCHEMA_VERSION = 1
+ROW_OVERHEAD = 48  # rough per-row cost in the b-tree, so tiny bodies still count
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS entries (
+           id INTEGER PRIMARY KEY AUTOINCREMENT,
+           event_id TEXT NOT NULL,
+           server_id TEXT NOT NULL,
+           body BLOB NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS checkpoints (
+           server_id TEXT NOT NULL,
+           fingerprint TEXT NOT NULL,
+           offset INTEGER NOT NULL,
+           updated INTEGER NOT NULL,
+           PRIMARY KEY (server_id, fingerprint))""",
+    """CREATE TABLE IF NOT EXISTS counters (
+           name TEXT PRIMARY KEY,
+           value INTEGER NOT NULL)""",
+    # What the running daemon last said about itself, for `serverops-agent status`.
+    """CREATE TABLE IF NOT EXISTS agent_status (
+           key TEXT PRIMARY KEY,
+           value TEXT NOT NULL,
+           updated REAL NOT NULL)""",
+)
+
+# The SQL twin of record_size(): LENGTH() counts a BLOB's bytes and a TEXT's characters,
+# as len() does for bytes and str.
+_RECORD_SIZE_SQL = "LENGTH(body) + LENGTH(event_id) + LENGTH(server_id) + " + str(ROW_OVERHEAD)
+DEAD_LETTERED = "dead_lettered"  # the counters row
+
+
+def record_size(event_id: str, server_id: str, body: bytes) -> int:
+    """Bytes one record counts against the cap (payload plus a fixed row overhead)."""
+    return len(body) + len(event_id) + len(server_id) + ROW_OVERHEAD
+
+
+def count_entries(db: sqlite3.Connection) -> tuple[int, int]:
+    """(records, bytes) in the spool, bytes as :func:`record_size` counts them."""
+    depth, size = db.execute(
+        f"SELECT COUNT(*), COALESCE(SUM({_RECORD_SIZE_SQL}), 0) FROM entries"
+    ).fetchone()
+    return int(depth), int(size)
+
+
+def pending_by_server(db: sqlite3.Connection) -> dict[str, int]:
+    """Records waiting in the spool, per server_id (servers with none are absent)."""
+    return dict(db.execute("SELECT server_id, COUNT(*) FROM entries GROUP BY server_id"))
+
+
+def latest_checkpoint(db: sqlite3.Connection, server_id: str) -> Checkpoint | None:
+    """The most recently stored checkpoint of a server (the file it was reading last)."""
+    row = db.execute(
+        "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?"
+        " ORDER BY updated DESC LIMIT 1",
+        (server_id,),
+    ).fetchone()
+    return Checkpoint(server_id, row[0], row[1]) if row else None
+
+
+def dead_lettered(db: sqlite3.Connection) -> int:
+    """Records removed as refused for good, over the spool's whole life."""
+    row = db.execute("SELECT value FROM counters WHERE name = ?", (DEAD_LETTERED,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def open_database(path: Path, synchronous: str) -> sqlite3.Connection:
+    """Open read-write (creating 0600 in a 0700 state directory) and migrate."""
+    ensure_state_dir(path.parent)
+    try:
+        _create_private(path)  # SQLite gives -wal and -shm the database file's mode
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={synchronous}")
+        db.isolation_level = "DEFERRED"
+        migrate(db, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise SpoolError(f"spool: cannot open {path}: {exc}") from exc
+    return db
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing database read-only (WAL: sees the last commit, blocks no writer)."""
+    if not path.exists():
+        raise SpoolError(f"{path}: no spool database yet (the agent has not run here)")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise SpoolError(f"{path}: cannot open the spool database: {exc}") from exc
+    if version > SCHEMA_VERSION:
+        db.close()
+        raise _newer(path, version)
+    return db
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Create the missing tables and stamp the version; refuse a newer database."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise _newer(path, version)
+    with db:
+        for statement in _TABLES:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _newer(path: Path, version: int) -> SpoolError:
+    return SpoolError(
+        f"spool: {path} has schema version {version}, newer than this agent's "
+        f"{SCHEMA_VERSION}; upgrade the agent or move the file away"
+    )
+
+
+def _create_private(path: Path) -> None:
+    """Create the file with mode 0600 before SQLite does (SQLite would use the umask)."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    path.chmod(0o600)
