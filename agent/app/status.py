@@ -1,22 +1,23 @@
 """``serverops-agent status``: what the agent is doing, read from its spool database.
 
-Works while the daemon runs: the database is opened read-only (WAL lets a reader see the
-last committed state without blocking the writer). Per server: entries pending, bytes of
+Works while the daemon runs: the database is opened read-only through
+:class:`agent.state.reader.SpoolReader`, which counts with the spool's own queries (so the
+bytes shown are the bytes the cap counts). No SQL here. Per server: entries pending, bytes of
 log not yet read (lag), and the checkpoint; overall: dead-lettered entries and what the
 daemon last published about itself (last success, last error, sending paused and why).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.app.config import AgentConfig, ServerConfig
-from agent.errors import AgentError
+from agent.app.wiring import spool_options
+from agent.model import Checkpoint
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
-from agent.state.spool import SPOOL_FILE
+from agent.state.reader import SpoolReader
 
 STALE_AFTER_SECONDS = 60.0  # the daemon publishes every few seconds; older means not running
 
@@ -63,57 +64,41 @@ class StatusReport:
 
 
 def read_status(config: AgentConfig) -> StatusReport:
-    """Read the spool database (read-only) and the log files' sizes."""
-    path = config.state.dir / SPOOL_FILE
-    if not path.exists():
-        raise AgentError(f"{path}: no spool database yet (the agent has not run here)")
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error as exc:
-        raise AgentError(f"{path}: cannot open the spool database: {exc}") from exc
-    try:
-        return _report(db, path, config.servers)
-    except sqlite3.Error as exc:
-        raise AgentError(f"{path}: cannot read the spool database: {exc}") from exc
-    finally:
-        db.close()
-
-
-def _report(db: sqlite3.Connection, path: Path, servers: list[ServerConfig]) -> StatusReport:
-    pending = dict(db.execute("SELECT server_id, COUNT(*) FROM entries GROUP BY server_id"))
-    spool_bytes = db.execute("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM entries").fetchone()[0]
-    counters = dict(db.execute("SELECT name, value FROM counters"))
-    daemon_rows = db.execute("SELECT key, value, updated FROM agent_status").fetchall()
-    report = StatusReport(
+    """Read the spool database (read-only, through its own reader) and the log files' sizes."""
+    options = spool_options(config)
+    path = options.path
+    with SpoolReader.open(path, max_bytes=options.max_bytes) as spool:
+        stats = spool.stats()
+        pending = spool.pending_by_server()
+        daemon = spool.daemon_status()
+        checkpoints = {server.id: spool.checkpoint(server.id) for server in config.servers}
+    return StatusReport(
         database=path,
-        servers=[],
-        pending=sum(pending.values()),
-        spool_bytes=spool_bytes,
-        dead_lettered=int(counters.get("dead_lettered", 0)),
-        daemon={key: value for key, value, _ in daemon_rows},
-        daemon_updated=max((updated for *_, updated in daemon_rows), default=None),
+        servers=[
+            _server_status(server, pending.get(server.id, 0), checkpoints[server.id])
+            for server in config.servers
+        ],
+        pending=stats.depth,
+        spool_bytes=stats.bytes,
+        dead_lettered=stats.dead_lettered,
+        daemon=daemon.values,
+        daemon_updated=daemon.updated,
     )
-    for server in servers:
-        report.servers.append(_server_status(db, server, pending.get(server.id, 0)))
-    return report
 
 
-def _server_status(db: sqlite3.Connection, server: ServerConfig, pending: int) -> ServerStatus:
+def _server_status(
+    server: ServerConfig, pending: int, checkpoint: Checkpoint | None
+) -> ServerStatus:
     status = ServerStatus(server.id, server.log, pending=pending)
-    row = db.execute(
-        "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?"
-        " ORDER BY updated DESC LIMIT 1",
-        (server.id,),
-    ).fetchone()
     try:
         with server.log.open("rb") as file:
             head = file.read(FINGERPRINT_BYTES)
             status.file_size = file.seek(0, 2)
     except OSError:
         return status
-    if row is not None:
-        status.checkpoint_offset = row[1]
-        status.same_file = matches(row[0], head)
+    if checkpoint is not None:
+        status.checkpoint_offset = checkpoint.offset
+        status.same_file = matches(checkpoint.fingerprint, head)
     return status
 
 
