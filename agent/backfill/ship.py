@@ -35,7 +35,8 @@ from agent.model import Checkpoint, Entry
 from agent.parse.fingerprint import matches
 from agent.parse.reader import ServerContext
 from agent.ship.uploader import Uploader
-from agent.state.spool import Record, Spool
+from agent.state.sinks import SpoolSink
+from agent.state.spool import Spool
 
 DRAIN_POLL_SECONDS = 0.1
 OnProgress = Callable[[int], None]
@@ -136,14 +137,14 @@ def ship_file(
 ) -> FileResult:
     """Read one file from its saved offset into the spool, with its checkpoints.
 
-    When the spool is full, reading waits for the uploader to make room (``sending``
-    says whether it still runs; if it stopped, waiting ends).
+    Entries go through :class:`SpoolSink`, as the daemon's do. When the spool is full,
+    reading waits for the uploader to make room (``sending`` says whether it still runs;
+    if it stopped, waiting ends).
     """
     server_id = ship.read.server_id
     spool = ship.spool
-    as_latest = resume_point is None
-    metrics = Metrics()
-    encoder = ship.encode.encoder(metrics)
+    metrics = Metrics()  # this file's tag and filter counts (count_encoded)
+    sink = SpoolSink(spool, ship.encode.encoder(metrics), as_latest=resume_point is None)
     parsed = 0
     owned_by_daemon = False
     current: list[str] = []  # the file's fingerprint, once known
@@ -160,16 +161,9 @@ def ship_file(
     def on_entries(entries: list[Entry], offset: int) -> None:
         nonlocal parsed
         parsed += len(entries)
-        records = []
-        for entry in entries:
-            coded = encoder.encode(entry)
-            if coded is not None:
-                records.append(Record(coded[0], server_id, coded[1]))
-        checkpoint = Checkpoint(server_id, current[0], offset)
-        if not spool.append(records, checkpoint, as_latest=as_latest):
-            while not spool.wait_for_room(1.0):  # Ctrl-C interrupts the wait
-                if not sending():
-                    raise _SenderStoppedError
+        sink.deliver(entries, Checkpoint(server_id, current[0], offset))
+        if not sink.wait_while_full(still_sending=sending):
+            raise _SenderStoppedError
 
     result = read_file(
         path,

@@ -1,7 +1,7 @@
 """The sinks the tailer delivers to (the :class:`agent.sources.tail.sink.Sink` protocol).
 
-* :class:`SpoolSink`: normal operation; entries and their checkpoint go into the spool in
-  one transaction (shared/DESIGN.md, invariant 2).
+* :class:`SpoolSink`: normal operation and ``backfill``; entries and their checkpoint go
+  into the spool in one transaction (shared/DESIGN.md, invariant 2).
 * :class:`PrintSink`: ``run --dry-run``; prints the bodies that would be sent and commits
   nothing. Both encode through the same :class:`EntryEncoder`, so they agree byte for byte.
 """
@@ -9,20 +9,29 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from agent.encode.encoder import EntryEncoder
 from agent.model import Checkpoint, Entry
 from agent.state.spool import Record, Spool
 
+ROOM_POLL_SECONDS = 1.0  # how often a full spool's waiter checks that the uploader still runs
+
 
 class SpoolSink:
-    """The tailer's sink in normal operation: entries and checkpoint in one transaction."""
+    """Entries encoded and appended to the spool with their checkpoint, in one transaction.
 
-    def __init__(self, spool: Spool, encoder: EntryEncoder) -> None:
+    The one implementation of "encode, spool with the checkpoint, wait for room": the
+    daemon's tailer delivers here, and so does ``backfill`` (one sink per file, with
+    ``as_latest=False`` when the daemon already has a resume point, so old files do not
+    move it; see :meth:`Spool.append`).
+    """
+
+    def __init__(self, spool: Spool, encoder: EntryEncoder, *, as_latest: bool = True) -> None:
         self._spool = spool
         self.encoder = encoder
+        self._as_latest = as_latest
 
     def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
         """Spool what passes the filter; the checkpoint moves even if nothing passed."""
@@ -31,7 +40,7 @@ class SpoolSink:
             encoded = self.encoder.encode(entry)
             if encoded is not None:
                 records.append(Record(encoded[0], entry.server_id, encoded[1]))
-        self._spool.append(records, checkpoint)
+        self._spool.append(records, checkpoint, as_latest=self._as_latest)
 
     def has_room(self) -> bool:
         """False while the spool is at its cap: the tailer pauses (backpressure)."""
@@ -40,6 +49,20 @@ class SpoolSink:
     def wait_for_room(self, timeout: float | None = None) -> bool:
         """Block until the uploader drained the spool below its cap, or timeout."""
         return self._spool.wait_for_room(timeout)
+
+    def wait_while_full(
+        self, still_sending: Callable[[], bool], poll_seconds: float = ROOM_POLL_SECONDS
+    ) -> bool:
+        """Block while the spool is at its cap; True once there is room.
+
+        Only a running uploader makes room, so every ``poll_seconds`` ``still_sending()``
+        is asked; when it says the uploader ended, waiting would never end: returns False.
+        A KeyboardInterrupt (Ctrl-C) interrupts the wait.
+        """
+        while not self._spool.wait_for_room(poll_seconds):
+            if not still_sending():
+                return False
+        return True
 
 
 class PrintSink:
