@@ -1,12 +1,17 @@
 """Every metric the agent exports, defined in one place (STYLE.md habit 9).
 
-Components receive a :class:`Metrics` and update it; nothing else creates metrics. The
-registry is private to the instance (not prometheus_client's global one) so tests and
-several pipelines in one process do not collide. The HTTP endpoint is optional and binds
-to 127.0.0.1 by default: metrics name servers and players' activity.
+Components receive a :class:`Metrics` and update it; nothing else creates metrics. Code
+that needs a figure back (the daemon's last success, a backfill's totals) reads it with
+:meth:`Metrics.total` or :meth:`Metrics.by_label`, passing the metric object itself: no
+metric name is spelt outside this file. The registry is private to the instance (not
+prometheus_client's global one) so tests and several pipelines in one process do not
+collide. The HTTP endpoint is optional and binds to 127.0.0.1 by default: metrics name
+servers and players' activity.
 """
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
@@ -72,6 +77,30 @@ class Metrics:
             "Unix time of the last entry the API accepted",
             registry=r,
         )
+
+    def total(self, metric: Counter | Gauge) -> float:
+        """The current value of one of these metrics, summed over its label values."""
+        return sum(self._values(metric).values())
+
+    def by_label(self, metric: Counter | Gauge, label: str) -> dict[str, float]:
+        """The current value of one of these metrics per value of ``label`` (others summed)."""
+        totals: dict[str, float] = defaultdict(float)
+        for labels, value in self._values(metric).items():
+            totals[dict(labels)[label]] += value
+        return dict(totals)
+
+    def _values(self, metric: Counter | Gauge) -> dict[tuple[tuple[str, str], ...], float]:
+        """Value per label set, read through prometheus_client's public collect()."""
+        if not any(metric is mine for mine in vars(self).values()):
+            raise ValueError("not a metric of this Metrics instance")
+        values: dict[tuple[tuple[str, str], ...], float] = {}
+        for family in metric.collect():
+            # A counter's value sample is <name>_total (beside <name>_created); a gauge's
+            # is <name>.
+            for sample in family.samples:
+                if sample.name in (family.name, f"{family.name}_total"):
+                    values[tuple(sorted(sample.labels.items()))] = sample.value
+        return values
 
     def serve(self, address: str, port: int) -> None:
         """Expose /metrics over HTTP on address:port (a daemon thread)."""

@@ -188,9 +188,7 @@ class Daemon:
     def _publish_status(self) -> None:
         assert self.spool is not None and self.uploader is not None
         status = self.uploader.status()
-        last = self.metrics.registry.get_sample_value(
-            "serverops_agent_last_success_timestamp_seconds"
-        )
+        last = self.metrics.total(self.metrics.last_success)
         values = {
             "pid": str(os.getpid()),
             "paused": status.paused or "",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from agent.backfill.encode import EncodeSettings
 from agent.backfill.reading import SKIP_DAEMON, FileResult, ReadSettings, read_file
-from agent.backfill.summary import Totals, count_encoded, metric_value
+from agent.backfill.summary import Totals, count_encoded
 from agent.metrics import Metrics
 from agent.model import Checkpoint, Entry
 from agent.parse.fingerprint import matches
@@ -119,9 +119,10 @@ def ship_all(
         pass  # sender.error is raised below
     finally:
         sender.stop()
-        totals.sent = metric_value(ship.metrics, "entries_sent")
-        totals.dead_lettered = metric_value(ship.metrics, "entries_dead_lettered")
-        totals.spooled = metric_value(ship.metrics, "entries_spooled")
+        metrics = ship.metrics
+        totals.sent = int(metrics.total(metrics.entries_sent))
+        totals.dead_lettered = int(metrics.total(metrics.entries_dead_lettered))
+        totals.spooled = int(metrics.total(metrics.entries_spooled))
     if sender.error is not None:
         raise sender.error
 

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agent.backfill.reading import SKIP_DAEMON, FileResult
-from agent.metrics import PREFIX, Metrics
+from agent.metrics import Metrics
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a file could not be read, or entries were dead-lettered
@@ -61,19 +61,9 @@ class Totals:
 
 def count_encoded(result: FileResult, metrics: Metrics) -> None:
     """Copy the tag and filtered counts an EntryEncoder kept in ``metrics`` to ``result``."""
-    for family in metrics.registry.collect():
-        for sample in family.samples:
-            if sample.name == f"{PREFIX}_entries_total":
-                tag = sample.labels["tag"]
-                result.tags[tag] = result.tags.get(tag, 0) + int(sample.value)
-            elif sample.name == f"{PREFIX}_entries_filtered_total":
-                result.filtered += int(sample.value)
-
-
-def metric_value(metrics: Metrics, name: str) -> int:
-    """The current value of one unlabelled counter (``entries_sent``, ...)."""
-    value = metrics.registry.get_sample_value(f"{PREFIX}_{name}_total")
-    return int(value or 0)
+    for tag, count in metrics.by_label(metrics.entries, "tag").items():
+        result.tags[tag] = result.tags.get(tag, 0) + int(count)
+    result.filtered += int(metrics.total(metrics.entries_filtered))
 
 
 def format_summary(totals: Totals, *, dry_run: bool) -> str:

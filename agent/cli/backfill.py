@@ -41,7 +41,7 @@ from agent.backfill.files import expand
 from agent.backfill.progress import Reporter
 from agent.backfill.reading import ReadSettings
 from agent.backfill.ship import ShipContext, ship_all
-from agent.backfill.summary import EXIT_USAGE, Totals, format_summary, metric_value
+from agent.backfill.summary import EXIT_USAGE, Totals, format_summary
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -226,7 +226,7 @@ def _ship(
             read,
             _encode_settings(entry_filter, config, dry_run=False),
         )
-        sent = lambda: metric_value(metrics, "entries_sent")  # noqa: E731
+        sent = lambda: int(metrics.total(metrics.entries_sent))  # noqa: E731
         paused = lambda: ship.uploader.status().paused  # noqa: E731
         with Reporter(totals, sent, tty=sys.stderr.isatty(), paused=paused) as reporter:
             ship_all(
