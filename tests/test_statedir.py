@@ -7,8 +7,10 @@ import re
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 
+from agent.app.check import run_checks
 from agent.app.config import AgentConfig
 from agent.app.wiring import build_encoder, open_spool
 from agent.errors import AgentError
@@ -92,3 +94,11 @@ class TestEveryWriterUsesIt:
         config = AgentConfig.model_validate({"state": {"dir": blocked(tmp_path)}})
         with pytest.raises(AgentError, match=r"state\.dir: cannot create"):
             open_spool(config, Metrics())
+
+    def test_check_reports_an_uncreatable_state_dir(self, tmp_path: Path) -> None:
+        """`check` fails its state dir line with the same message (and sends nothing)."""
+        config = AgentConfig.model_validate({"state": {"dir": blocked(tmp_path)}})
+        transport = httpx.MockTransport(lambda request: httpx.Response(599))
+        results = {r.name: r for r in run_checks(config, transport=transport)}
+        assert not results["state dir"].ok
+        assert results["state dir"].detail.startswith("state.dir: cannot create")

@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from agent.app.config import AgentConfig, read_token, token_format_ok, token_source_description
-from agent.errors import ConfigError
+from agent.errors import AgentError, ConfigError
 from agent.ship.retry import parse_error
+from agent.state.statedir import ensure_state_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,11 @@ def _check_log(server_id: str, log: Path) -> CheckResult:
 
 def _check_state_dir(state_dir: Path) -> CheckResult:
     try:
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_state_dir(state_dir)
         with tempfile.NamedTemporaryFile(dir=state_dir, prefix=".check-"):
             pass
+    except AgentError as exc:  # cannot be created
+        return CheckResult("state dir", False, str(exc))
     except OSError as exc:
         return CheckResult("state dir", False, f"{state_dir} not writable: {exc.strerror}")
     mode = state_dir.stat().st_mode & 0o777
