@@ -88,7 +88,8 @@ class TestCheck:
 
 class TestStatus:
     def test_reports_pending_lag_and_daemon_state(self, tmp_path: Path) -> None:
-        """status reads the spool read-only: pending per server, lag, last success."""
+        """status reads the spool read-only: pending and bytes as the spool counts them, per-server
+        pending, lag, last success."""
         config = write_config(tmp_path, "https://api.example.com")
         log = tmp_path / "mc" / "logs" / "latest.log"
         spool = Spool(SpoolOptions(tmp_path / "state" / SPOOL_FILE))
@@ -102,9 +103,10 @@ class TestStatus:
             {"last_success": "2026-11-22T10:00:00Z", "paused": "quota"}, time.time()
         )
         result = runner.invoke(app, ["status", "--config", str(config)])
+        stats = spool.stats()
         spool.close()
         assert result.exit_code == 0, result.output
-        assert "5 entries pending" in result.output
+        assert f"5 entries pending, {stats.bytes} bytes" in result.output  # the cap's figure
         lag = log.stat().st_size - 100
         assert f"server survival: 5 pending, lag {lag} bytes" in result.output
         assert "server creative: 0 pending, lag log file missing" in result.output

@@ -20,7 +20,11 @@ KEY_FILE_NAME = "ip-hash.key"
 
 
 def load_or_create_key(state_dir: Path) -> bytes:
-    """The install's IP hashing key, created (0600) on first use."""
+    """The install's IP hashing key, created (0600) on first use.
+
+    ``state_dir`` must exist: the caller creates it through
+    :func:`agent.state.statedir.ensure_state_dir` (this layer may not import agent.state).
+    """
     path = state_dir / KEY_FILE_NAME
     try:
         return bytes.fromhex(path.read_text().strip())
