@@ -11,7 +11,10 @@ import pytest
 from pydantic import BaseModel
 
 from agent.app.config import AgentConfig, load_config, read_token, token_format_ok
+from agent.app.wiring import open_spool, spool_options
 from agent.errors import ConfigError
+from agent.metrics import Metrics
+from agent.state.spool import SPOOL_FILE, SpoolOptions
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.toml"
@@ -187,3 +190,21 @@ class TestToken:
         from pydantic import SecretStr
 
         assert token_format_ok(SecretStr(token)) is ok
+
+
+class TestStateAndSpool:
+    def test_state_and_spool_reach_the_spool_options(
+        self, config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """[state] dir and [spool] max_bytes (file or environment) become the open spool's
+        options, through wiring.spool_options alone."""
+        with config_file.open("a") as file:
+            file.write(f'\n[state]\ndir = "{tmp_path / "state"}"\n[spool]\nmax_bytes = 2097152\n')
+        monkeypatch.setenv("SERVEROPS_SPOOL__MAX_BYTES", "3145728")
+        config = load_config(config_file)
+        options = spool_options(config)
+        assert options == SpoolOptions(tmp_path / "state" / SPOOL_FILE, max_bytes=3145728)
+        spool = open_spool(config, Metrics())
+        assert spool.options == options
+        assert spool.stats().max_bytes == 3145728
+        spool.close()

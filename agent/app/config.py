@@ -77,7 +77,11 @@ class ApiConfig(Section):
 
 
 class StateConfig(Section):
-    """``[state]``: where the spool, checkpoints and dead-letter file live."""
+    """``[state]``: where the spool, checkpoints, dead-letter file and IP-hash key live.
+
+    Created 0700 by :func:`agent.state.statedir.ensure_state_dir` on first use; with
+    ``[spool]`` it becomes the spool's options in one place, ``wiring.spool_options``.
+    """
 
     dir: Path = Path("/var/lib/serverops-agent")
 

@@ -1,7 +1,8 @@
 """How entries become API bodies in a backfill: the daemon's EntryEncoder, rebuilt per file.
 
 The settings are plain and picklable so worker processes can build the same encoder
-(agent/app/wiring.py ``EntryEncoder``: filter, IP policy, body) the parent would.
+(agent/encode/encoder.py ``EntryEncoder``: filter, IP policy, body, as
+``agent.app.wiring.build_encoder`` configures it for the daemon) the parent would.
 """
 
 from __future__ import annotations
