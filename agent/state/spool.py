@@ -65,7 +65,7 @@ SPOOL_FILE = "spool.sqlite3"
 class SpoolOptions:
     """Where the spool lives and how big it may grow.
 
-    The app fills it in one place, :func:`agent.app.wiring.open_spool`: ``path`` is
+    The app fills it in one place, :func:`agent.app.wiring.spool_options`: ``path`` is
     ``[state] dir`` / :data:`SPOOL_FILE`, ``max_bytes`` is ``[spool] max_bytes``.
     ``synchronous`` is not a config key (bench/README.md "## ship" measures ``FULL``).
     """
