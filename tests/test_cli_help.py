@@ -18,15 +18,16 @@ from typer.testing import CliRunner
 from agent.cli.main import app
 from agent.model import Tag
 
-WIDE_PLAIN_TERMINAL = {"COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"}
+PLAIN_TERMINAL = {"TERM": "dumb", "NO_COLOR": "1"}
 ROOT: Any = typer.main.get_command(app)
 COMMANDS = sorted(ROOT.commands)
 EVERY_HELP = [pytest.param((), id="root")] + [pytest.param((name,), id=name) for name in COMMANDS]
 
 
-def render(*args: str) -> str:
-    """The output of ``serverops-agent ARGS...``, which must exit 0."""
-    result = CliRunner().invoke(app, list(args), env=WIDE_PLAIN_TERMINAL, terminal_width=200)
+def render(*args: str, columns: int = 200) -> str:
+    """The output of ``serverops-agent ARGS...`` in a terminal that wide; it must exit 0."""
+    env = {**PLAIN_TERMINAL, "COLUMNS": str(columns)}
+    result = CliRunner().invoke(app, list(args), env=env, terminal_width=columns)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -41,9 +42,11 @@ def test_the_five_commands_are_registered() -> None:
     assert COMMANDS == ["backfill", "check", "parse", "run", "status"]
 
 
-def test_root_help_lists_every_command_with_its_summary() -> None:
-    """The root help names each command with the first paragraph of its help, uncut."""
-    page = render("--help")
+@pytest.mark.parametrize("columns", [80, 200])
+def test_root_help_lists_every_command_with_its_summary(columns: int) -> None:
+    """The root help names each command with the first paragraph of its help, uncut even
+    in an 80-column terminal."""
+    page = render("--help", columns=columns)
     for name in COMMANDS:
         command = ROOT.commands[name]
         summary = command.help.strip().split("\n\n")[0]

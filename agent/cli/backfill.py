@@ -108,7 +108,11 @@ def backfill(
         ),
     ] = None,
 ) -> None:
-    """Import old log files once, oldest first, resumably, with progress and a summary."""
+    """Import old log files once, oldest first, resumably.
+
+    Shows a progress bar and prints a summary. Stop the daemon first: both would send
+    from the same spool. With --dry-run, prints the JSON bodies and needs no config.
+    """
     loaded = _config(config, dry_run=dry_run)
     server = _server_id(server_id, loaded)
     read = ReadSettings(server, _reader_options(server, timezone, loaded))

@@ -19,7 +19,6 @@ from agent import __version__
 
 app = typer.Typer(
     name="serverops-agent",
-    help="Follow Minecraft server logs, parse them and ship them to ServerOps.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

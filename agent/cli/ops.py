@@ -33,7 +33,11 @@ class LogFormat(StrEnum):
 
 
 def check(config: ConfigOption = None) -> None:
-    """Check the config, log paths, state dir, token and API; exit 0 if all pass."""
+    """Check the config, log paths, state dir, token and API.
+
+    Prints one PASS or FAIL line per check; exits 0 if all pass, 1 if one fails, 2 if the
+    config cannot be loaded. The API probe stores nothing.
+    """
     from agent.app.check import format_results, run_checks  # httpx: only when checking
 
     try:
@@ -47,7 +51,10 @@ def check(config: ConfigOption = None) -> None:
 
 
 def status(config: ConfigOption = None) -> None:
-    """Show the spool, lag, last success and errors (also while the daemon runs)."""
+    """Show the spool, lag, last success and errors.
+
+    Reads the state dir only, so it works while the daemon runs.
+    """
     try:
         loaded = load_config(config)
     except ConfigError as exc:
@@ -76,7 +83,11 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Follow every configured server and ship its log entries (the daemon)."""
+    """Follow every configured server and ship its log entries.
+
+    The daemon: reads each [[servers]] log through rotation, truncation and restarts, spools the
+    entries on disk and uploads them with retries. SIGHUP re-reads the config.
+    """
     from agent.app import daemon
 
     try:

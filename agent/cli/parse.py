@@ -149,9 +149,10 @@ def parse(
     since: SinceOption = None,
     before: BeforeOption = None,
 ) -> None:
-    """Parse log files and print one JSON body per entry, as it would be POSTed.
+    """Parse log files and print the JSON body of each entry.
 
-    The filters are those of backfill and of the mc-coal log-line API.
+    Prints exactly the bodies that would be POSTed, one per line. The filters are those of
+    backfill and of the mc-coal log-line API.
     """
     zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
     filters = QueryFilters(tuple(tags or ()), query, since, before)
