@@ -1,4 +1,4 @@
-"""Every command's ``--help``, rendered as in a wide terminal without colour, reads as written.
+"""Every command's ``--help``, rendered as in a terminal without colour, reads as written.
 
 Rich help once read ``[[servers]]`` as markup and printed "The [] id", showed ``<bool>``
 after every flag and kept the reST double backticks of a docstring. These tests render
@@ -44,8 +44,7 @@ def test_the_five_commands_are_registered() -> None:
 
 @pytest.mark.parametrize("columns", [80, 200])
 def test_root_help_lists_every_command_with_its_summary(columns: int) -> None:
-    """The root help names each command with the first paragraph of its help, uncut even
-    in an 80-column terminal."""
+    """The root help names each command with its whole summary, even in 80 columns."""
     page = render("--help", columns=columns)
     for name in COMMANDS:
         command = ROOT.commands[name]
