@@ -161,3 +161,30 @@ def test_retry_until_done_waits_as_told_and_reraises_refusals() -> None:
     script = [refusal]
     with pytest.raises(FatalShipError):
         asyncio.run(retry_until_done(attempt, RetryableShipError("first"), wait=wait, sleep=sleep))
+
+
+def test_retry_until_done_ends_when_the_sleep_is_cancelled() -> None:
+    """A stop cancels a sleeping retry: the cancellation ends the loop, no attempt follows."""
+    attempts: list[int] = []
+
+    async def attempt() -> None:
+        attempts.append(1)
+
+    async def scenario() -> None:
+        sleeping = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            sleeping.set()
+            await asyncio.Event().wait()  # until cancelled
+
+        wait = WaitRetryAfter(initial=0.5, maximum=8.0, cap=60.0)
+        task = asyncio.create_task(
+            retry_until_done(attempt, RetryableShipError("first"), wait=wait, sleep=sleep)
+        )
+        await sleeping.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert attempts == []

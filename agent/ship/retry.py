@@ -19,7 +19,7 @@ exception:
 (:class:`~agent.errors.RetryableShipError`, :class:`~agent.errors.PausedShipError` with its
 :class:`~agent.errors.PauseReason`, :class:`~agent.errors.FatalShipError`), and
 :func:`retry_until_done` hands those to tenacity through its documented
-``async for attempt in AsyncRetrying(...)`` form, whose ``retry_if_exception`` uses
+``for attempt in Retrying(...)`` form, whose ``retry_if_exception`` uses
 :func:`should_retry` and whose wait is :class:`WaitRetryAfter`.
 
 This module reads answers (:class:`agent.ship.transport.Answer`); the transport knows
@@ -35,8 +35,8 @@ from typing import Any
 
 import orjson
 from tenacity import (
-    AsyncRetrying,
     RetryCallState,
+    Retrying,
     retry_if_exception,
     stop_never,
     wait_random_exponential,
@@ -182,23 +182,33 @@ async def retry_until_done(
     retryable errors, re-raise anything else (a FatalShipError, say).
 
     tenacity decides (``retry_if_exception(should_retry)``, ``wait``, ``stop_never``),
-    through its documented ``async for attempt in AsyncRetrying(...)`` form. The first
-    attempt already happened in a worker: its failure is replayed as tenacity's attempt 1,
-    so the first wait honours its Retry-After and the backoff counts it. A policy is built
-    per call because an ``AsyncRetrying`` keeps its iteration state on the instance.
-    Cost: bench/README.md "Retries" (``bench/retry.py``).
+    through its documented ``for attempt in Retrying(...): with attempt:`` form:
+
+    * the first attempt already happened in a worker: its failure is replayed as
+      tenacity's attempt 1, so the first wait honours its Retry-After and the backoff
+      counts it;
+    * a synchronous ``Retrying`` cannot await, so its ``sleep`` only records the delay
+      tenacity chose and the next attempt awaits it first (a stop raised there ends the
+      loop like any error that is not retryable);
+    * ``AsyncRetrying`` would await the sleep itself, but it re-inspects every callback on
+      every attempt: twice the CPU per retried entry (bench/README.md "Retries",
+      ``bench/retry.py``), which matters when 10 % of answers are 500s.
+
+    A policy is built per call because tenacity keeps the iteration state on it.
     """
+    delays: list[float] = []
     replay: ShipError | None = first
-    policy = AsyncRetrying(
+    policy = Retrying(
         retry=retry_if_exception(should_retry),
         wait=wait,
         stop=stop_never,
-        sleep=sleep,
+        sleep=delays.append,
         reraise=True,
     )
-    async for turn in policy:
+    for turn in policy:
         with turn:
             if replay is not None:
                 failed, replay = replay, None
                 raise failed
+            await sleep(delays.pop())
             await attempt()
