@@ -1,4 +1,6 @@
-"""Date inference and UTC conversion: file names, the clock, midnight, DST, formatting."""
+"""Date inference and UTC conversion: the clock, midnight, DST, formatting.
+
+(The date in a rolled file's name: tests/test_logfiles.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from agent.parse.dates import (
     BACKWARDS_THRESHOLD,
     DateTracker,
     LocalToUtc,
-    date_from_filename,
     format_utc,
     format_utc_cached,
     load_timezone,
@@ -27,22 +28,6 @@ def tracker(zone=UTC, hint: date | None = DAY, now: datetime | None = None) -> D
     """A tracker with a fixed clock."""
     stamp = (now or datetime(2026, 11, 21, 12, tzinfo=UTC)).timestamp()
     return DateTracker(LocalToUtc(zone), date_hint=hint, clock=lambda: stamp)
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("2026-11-21-3.log.gz", date(2026, 11, 21)),
-        ("/srv/mc/logs/2024-02-29-1.log", date(2024, 2, 29)),
-        ("latest.log", None),
-        ("2026-13-01-1.log.gz", None),
-        ("server.log", None),
-        ("2026-11-21.log", None),
-    ],
-)
-def test_date_from_filename(name: str, expected: date | None) -> None:
-    """Only log4j's rotated name YYYY-MM-DD-N.log(.gz) with a real date gives a date."""
-    assert date_from_filename(name) == expected
 
 
 def test_load_timezone_rejects_unknown_names() -> None:

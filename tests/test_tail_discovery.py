@@ -1,4 +1,5 @@
-"""Rolled files of a followed path and their order (agent/sources/tail/discovery.py)."""
+"""Rolled files of a followed path, their order and opening (agent/sources/tail/discovery.py),
+and where "read from end" starts in the live file (agent/sources/tail/live.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,8 @@ import gzip
 import os
 from pathlib import Path
 
-from agent.sources.tail.discovery import (
-    RotatedFile,
-    line_start_near_end,
-    open_rotated,
-    read_head,
-    rotated_files,
-)
+from agent.sources.tail.discovery import RotatedFile, open_rotated, read_head, rotated_files
+from agent.sources.tail.live import line_start_near_end
 
 
 def touch(path: Path, data: bytes = b"x\n") -> Path:
@@ -72,9 +68,10 @@ class TestOpening:
             assert stream.read() == b"data\n"
 
     def test_corrupt_gz_head_is_none(self, tmp_path: Path) -> None:
-        """A .gz that cannot be decompressed has no head (it is skipped, not a crash)."""
+        """A gzip file (by its magic bytes) that cannot be decompressed has no head (it is
+        skipped, not a crash)."""
         bad = tmp_path / "2026-11-21-1.log.gz"
-        bad.write_bytes(b"not gzip at all")
+        bad.write_bytes(b"\x1f\x8bnot gzip at all")
         assert read_head(RotatedFile(bad, None), 10) is None
 
     def test_line_start_near_end(self, tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from tail_writer import JulWriter, Log4jWriter, counter_of, mc_line, pre17_line
 from agent import events
 from agent.parse.fingerprint import is_complete
 from agent.parse.reader import ReaderOptions
-from agent.sources.tail.follower import Cursor, Follower
+from agent.sources.tail.follower import Follower
+from agent.sources.tail.live import LiveFile
 from agent.sources.tail.sink import MemoryCheckpointStore, MemorySink
 from agent.sources.tail.source import ReadFrom, ServerSource
 
@@ -123,11 +124,11 @@ class TestLive:
         race: list[int] = []
 
         class Racing(Follower):
-            def _check_live(self, cursor: Cursor) -> None:
+            def _check_live(self, live: LiveFile) -> None:
                 if not race:  # once: the writer acts between EOF and the path check
                     race.append(writer.lines(50, 25))
                     writer.rotate()
-                super()._check_live(cursor)
+                super()._check_live(live)
 
         agent = Agent(writer.latest, follower_class=Racing).start()
         writer.lines(0, 50)

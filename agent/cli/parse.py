@@ -14,10 +14,9 @@ import os
 import re
 import sys
 import time
-import zlib
 from collections.abc import Callable
 from datetime import date, tzinfo
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
@@ -31,15 +30,13 @@ from agent.cli.filters import (
     build_filter,
 )
 from agent.encode.body import encode_lines
-from agent.errors import SourceError
 from agent.model import Entry
-from agent.parse.dates import date_from_filename, load_timezone
-from agent.parse.fingerprint import fingerprint
+from agent.parse.dates import load_timezone
 from agent.parse.lines import check_encoding
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
-from agent.sources.files import read_chunks, with_head
+from agent.sources.files import EntryFeed, LogStream, ReadError, describe, open_log
+from agent.sources.logfiles import date_of
 
-_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 # Parsing allocates several short-lived objects per line (line, header, event, entry,
 # body) and almost no reference cycles, so the default young-generation threshold (700)
 # runs the cycle collector thousands of times for nothing. A larger one keeps memory
@@ -48,34 +45,17 @@ _GC_YOUNG_THRESHOLD = 50_000
 
 
 def parse_stream(
-    stream: BinaryIO,
+    stream: LogStream,
     *,
     make_reader: Callable[[str], EntryReader],
     emit: Callable[[list[Entry]], None],
 ) -> None:
     """Read ``stream`` to its end, emitting entries as they complete.
 
-    Raises SourceError when the stream fails mid-way, after emitting what was read.
+    Raises ReadError when the stream fails mid-way, after emitting what was read.
     """
-    reader: EntryReader | None = None
-    try:
-        head, chunks = with_head(read_chunks(stream))
-        reader = make_reader(fingerprint(head))
-        for chunk in chunks:
-            emit(reader.feed(chunk))
-    except BrokenPipeError:
-        raise  # writing failed, not reading: the caller stops
-    except _READ_ERRORS as exc:
-        if reader is not None:
-            emit(reader.finish())
-        raise SourceError(_reason(exc)) from exc
-    emit(reader.finish())
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
+    reader = make_reader(stream.fingerprint)
+    EntryFeed(stream, reader, lambda entries, _checkpoint: emit(entries)).run()
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -174,7 +154,7 @@ def parse(
     restore_gc = _tune_gc()
     try:
         for path in paths or ["-"]:
-            hint = day or (None if path == "-" else date_from_filename(path))
+            hint = day or (None if path == "-" else date_of(path))
 
             def make_reader(print_: str, hint: date | None = hint) -> EntryReader:
                 return EntryReader(
@@ -226,17 +206,19 @@ def _parse_path(
 ) -> str | None:
     """Parse one path ('-': stdin); return why it could not be read, or None."""
     try:
-        if path == "-":
-            parse_stream(typer.get_binary_stream("stdin"), make_reader=make_reader, emit=emit)
+        if path == "-":  # stdin stays open: '-' may be named twice
+            parse_stream(
+                LogStream(typer.get_binary_stream("stdin")), make_reader=make_reader, emit=emit
+            )
         else:
-            with open(path, "rb") as stream:  # noqa: PTH123 (a name from argv, or '-')
+            with open_log(path) as stream:
                 parse_stream(stream, make_reader=make_reader, emit=emit)
-    except SourceError as exc:
-        return str(exc)
+    except ReadError as exc:
+        return describe(exc.cause)
     except BrokenPipeError:
-        raise
+        raise  # writing failed, not reading: the caller stops
     except OSError as exc:  # open() failed: missing, a directory, no permission
-        return _reason(exc)
+        return describe(exc)
     return None
 
 

@@ -3,8 +3,9 @@
 Pure apart from :func:`host_timezone` (reads the host's zone once, at the edge); the
 clock is injected. The rules (shared/PARSING.md, "Time"):
 
-* **Start date.** A rotated file's name ``YYYY-MM-DD-N.log(.gz)`` gives its date
-  (:func:`date_from_filename`). Otherwise the clock does: the server-local date of "now",
+* **Start date.** A rotated file's name ``YYYY-MM-DD-N.log(.gz)`` gives its date, handed
+  in as ``date_hint`` by the caller (file names are agent/sources/logfiles.py's business,
+  not the parser's). Otherwise the clock does: the server-local date of "now",
   except that a line time more than :data:`AHEAD_TOLERANCE` ahead of now's local time
   cannot have been written today, so it belongs to yesterday (latest.log read just after
   midnight still holds yesterday's lines).
@@ -31,7 +32,6 @@ Conversions are cached per local second: they are on the hot path.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -44,21 +44,8 @@ AHEAD_TOLERANCE = 3600  # seconds a line time may be ahead of the clock and stil
 _CACHE_LIMIT = 128  # cached minutes per converter (lines come in order: recent ones suffice)
 _ISO_LIMIT = 4096  # formatted seconds kept (bounded memory, under a MB)
 
-_ROTATED_NAME = re.compile(r"(\d{4})-(\d\d)-(\d\d)-\d+\.log(?:\.gz)?$")
-
 LocalTime = tuple[int, int, int, int]  # hour, minute, second, microsecond
 Clock = Callable[[], float]  # seconds since the epoch
-
-
-def date_from_filename(name: str) -> date | None:
-    """The date of a rotated log4j file (``2026-11-21-3.log.gz``), or None for other names."""
-    match = _ROTATED_NAME.search(Path(name).name)
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 def host_timezone() -> tzinfo:

@@ -1,18 +1,23 @@
 """One server's stream: rolled files the agent missed, then the live file, followed.
 
-State machine (one :class:`Follower` per server, driven by :meth:`Follower.step`):
+State machine (one :class:`Follower` per server, driven by :meth:`Follower.step`; its
+:class:`Phase` says where it is):
 
-* **catch-up**: a backlog of rolled files (from :func:`agent.sources.tail.plan.locate`) is read,
-  each from its offset to its end, and finished (a partial last line is released).
-* **live**: ``path`` is opened and read as it grows. After reading to the end the path is
-  ``stat``-ed: another inode, or no file, means it was rotated (or deleted). The old file
-  is still open, so it is drained to its end and finished *before* switching — no line
-  is lost, none is read twice — and its fingerprint is searched among the rolled files,
-  so files rolled in between are read too. A file that shrank, or whose head no longer
-  matches its fingerprint, was truncated (copytruncate) or rewritten: restart at 0.
-* **waiting**: the path is missing or unreadable; one log message per change of state,
-  retried on every wake-up (inotify or the polling tick).
+* **CATCH_UP**: a backlog of rolled files (from :func:`agent.sources.tail.plan.locate`) is
+  read, each from its offset to its end, and finished (a partial last line is released):
+  :class:`agent.sources.tail.catchup.CatchUp`.
+* **LIVE**: ``path`` is open (:class:`agent.sources.tail.live.LiveFile`) and read as it
+  grows. After reading to the end the path is ``stat``-ed: another inode, or no file,
+  means it was rotated (or deleted). The old file is still open, so it is drained to its
+  end and finished *before* switching — no line is lost, none is read twice — and its
+  fingerprint is searched among the rolled files, so files rolled in between are read
+  too. A file that shrank, or whose head no longer matches its fingerprint, was
+  truncated (copytruncate) or rewritten: restart at 0.
+* **WAITING**: the path is missing or unreadable; one log message per change of
+  :class:`Waiting`, retried on every wake-up (inotify or the polling tick).
+* **OPENING**: nothing is open; the next step opens the next rolled file, else the path.
 
+Where the live file starts when it is opened is a :class:`agent.sources.tail.live.LiveStart`.
 Entries go to the sink with the checkpoint they complete (the end of the last entry);
 this class never stores a checkpoint itself.
 """
@@ -22,55 +27,40 @@ from __future__ import annotations
 import logging
 import os
 import time
-import zlib
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from stat import S_ISREG
-from typing import BinaryIO
 
 from agent import events
 from agent.model import Checkpoint, Entry
-from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint, matches
+from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
 from agent.parse.reader import EntryReader, ServerContext
-from agent.sources.tail.discovery import line_start_near_end, open_rotated, read_head
-from agent.sources.tail.plan import Found, Resume, Segment, locate
+from agent.sources.tail.catchup import CatchUp
+from agent.sources.tail.live import CHUNK_BYTES, LiveFile, LiveStart, StartAt, line_start_near_end
+from agent.sources.tail.plan import Found, Resume, locate
 from agent.sources.tail.sink import CheckpointStore, Sink
 from agent.sources.tail.source import ReadFrom, ServerSource
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 64 * 1024
+
+class Phase(Enum):
+    """Where a follower is (see the module docstring)."""
+
+    OPENING = "opening"
+    CATCH_UP = "catch-up"
+    LIVE = "live"
+    WAITING = "waiting"
 
 
-@dataclass(slots=True)
-class LiveStart:
-    """How the next opening of the live path positions itself.
+class Waiting(Enum):
+    """Why the live path could not be opened, as last logged (one message per change)."""
 
-    ``offset`` None: a never-seen file on first install (``read_from`` decides).
-    ``expect``: the fingerprint the file must still have for ``offset`` to apply.
-    """
-
-    offset: int | None = 0
-    expect: str | None = None
-
-
-@dataclass(slots=True)
-class Cursor:
-    """An open stream being read, with the reader of its entries."""
-
-    path: Path
-    stream: BinaryIO
-    reader: EntryReader
-    fingerprint: str | None  # None until the (live) file has a first byte
-    pos: int  # stream offset of the next byte to read
-    final: bool  # a rolled file: read to its end, then finish
-    head: bytes = b""  # the first bytes the fingerprint covers (compared to spot rewrites)
-    ident: tuple[int, int] | None = None  # (st_dev, st_ino) of the live file
-    last_data: float = 0.0
-    flush_checked: float = float("-inf")  # when flush_idle last ran
+    NO = "no"
+    MISSING = events.FILE_MISSING
+    UNREADABLE = events.FILE_UNREADABLE
 
 
 class Follower:
@@ -88,74 +78,75 @@ class Follower:
         self._sink = sink
         self._store = store
         self._clock = clock
-        self._backlog: deque[Segment] = deque()
+        self._catch_up = CatchUp(
+            source.server_id, new_reader=self._new_reader, deliver=self._deliver, clock=clock
+        )
         self._live_start = LiveStart()
-        self._cursor: Cursor | None = None
-        self._waiting: str | None = None
+        self._live: LiveFile | None = None
+        self._waiting = Waiting.NO
         self._context = ServerContext()  # one per server: UUIDs learnt in one file enrich the next
-        self.unreadable_files = 0  # rolled files skipped because they could not be read
 
     @property
     def directory(self) -> Path:
         """The directory holding the followed file (what the watcher watches)."""
         return self.source.path.parent
 
+    @property
+    def unreadable_files(self) -> int:
+        """Rolled files skipped because they could not be read."""
+        return self._catch_up.unreadable_files
+
+    @property
+    def phase(self) -> Phase:
+        """Where the follower is now."""
+        if self._catch_up.reading:
+            return Phase.CATCH_UP
+        if self._live is not None:
+            return Phase.LIVE
+        return Phase.OPENING if self._waiting is Waiting.NO else Phase.WAITING
+
     def start(self) -> None:
         """Decide where to begin: the saved checkpoint if any, else ``read_from``."""
         saved = self._store.checkpoint(self.source.server_id)
         if saved is None:
-            self._live_start = LiveStart(offset=None)
+            self._live_start = LiveStart(StartAt.READ_FROM)
             return
         self._apply(locate(saved, self.source.path, include_live=True), saved)
 
     def close(self) -> None:
-        """Close the open stream (uncommitted lines are read again next time)."""
-        if self._cursor is not None:
-            self._cursor.stream.close()
-            self._cursor = None
+        """Close the open file (uncommitted lines are read again next time)."""
+        self._catch_up.close()
+        if self._live is not None:
+            self._live.close()
+            self._live = None
 
     def flush_deadline(self) -> float | None:
-        """When the pending entry must be released by the idle flush (None: nothing due)."""
-        cursor = self._cursor
-        if cursor is None or cursor.pos <= cursor.reader.committed_offset:
-            return None
-        deadline = cursor.last_data + cursor.reader.options.idle_flush_seconds
-        # Already flushed at or after the deadline: what is left is a partial line, which
-        # waits for its newline (no busy loop on it).
-        return None if deadline <= cursor.flush_checked else deadline
+        """When the pending entry must be released by the idle flush (None: nothing due).
+
+        Only the live file waits for more lines: a rolled file is read to its end at once.
+        """
+        return None if self._live is None else self._live.flush_deadline()
 
     def step(self, budget: int = 16 * CHUNK_BYTES) -> bool:
         """Do one bounded slice of work; True if more is ready right away."""
-        if self._cursor is None and not self._open_next():
-            return bool(self._backlog)
-        cursor = self._cursor
-        assert cursor is not None
-        try:
-            if not cursor.final and self._shrank_or_rewritten(cursor):
-                cursor = self._truncated(cursor)
-            at_end = self._read(cursor, budget)
-        except (OSError, EOFError, zlib.error) as exc:
-            self._read_failed(cursor, exc)
+        nothing_open = not self._catch_up.reading and self._live is None
+        if nothing_open and not self._open_next():
+            return self._catch_up.waiting
+        if self._catch_up.reading:
+            self._catch_up.step(budget)
             return True
-        if cursor.final:
-            if at_end:
-                self._finish(cursor)
-            return True
-        if at_end:
-            self._check_live(cursor)
-        cursor.flush_checked = self._clock()
-        self._deliver(cursor, cursor.reader.flush_idle(cursor.flush_checked))
-        return not at_end or self._cursor is not cursor
+        assert self._live is not None
+        return self._step_live(self._live, budget)
 
     # -- opening ----------------------------------------------------------------------
 
     def _apply(self, resume: Resume, saved: Checkpoint) -> None:
         path = self.source.path
         if resume.found is Found.LIVE:
-            self._live_start = LiveStart(resume.live_offset, saved.fingerprint)
+            self._live_start = LiveStart(StartAt.SAVED, resume.live_offset, saved.fingerprint)
             return
-        self._live_start = LiveStart(0)
-        self._backlog.extend(resume.backlog)
+        self._live_start = LiveStart()
+        self._catch_up.extend(resume.backlog)
         if resume.found is Found.ROTATED:
             names = ", ".join(seg.rotated.path.name for seg in resume.backlog)
             log.info(
@@ -184,91 +175,47 @@ class Follower:
             )
 
     def _open_next(self) -> bool:
-        while self._backlog:
-            if self._open_rotated(self._backlog.popleft()):
-                return True
-        return self._open_live()
-
-    def _open_rotated(self, segment: Segment) -> bool:
-        rotated = segment.rotated
-        head = read_head(rotated, FINGERPRINT_BYTES)
-        try:
-            if not head:
-                raise OSError("empty or unreadable")
-            stream = open_rotated(rotated)
-            stream.seek(segment.offset)
-            pos = stream.tell()
-        except (OSError, EOFError, zlib.error) as exc:
-            self.unreadable_files += 1
-            log.error(
-                "%s: %s: cannot read rolled file %s (%s); skipped",
-                events.FILE_UNREADABLE,
-                self.source.server_id,
-                rotated.path,
-                exc,
-            )
-            return False
-        log.info(
-            "%s: %s: reading rolled file %s from offset %d",
-            events.FILE_CATCHUP,
-            self.source.server_id,
-            rotated.path,
-            pos,
-        )
-        self._cursor = self._new_cursor(
-            rotated.path, stream, head, pos, final=True, day=rotated.day
-        )
-        return True
+        return self._catch_up.open_next() or self._open_live()
 
     def _open_live(self) -> bool:
         path = self.source.path
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return self._wait(events.FILE_MISSING, f"{path} does not exist (yet)")
+            return self._wait(Waiting.MISSING, f"{path} does not exist (yet)")
         except OSError as exc:
-            return self._wait(events.FILE_UNREADABLE, f"cannot open {path}: {exc.strerror}")
+            return self._wait(Waiting.UNREADABLE, f"cannot open {path}: {exc.strerror}")
         try:
             return self._position_live(fd)
         except OSError as exc:
             os.close(fd)
-            return self._wait(events.FILE_UNREADABLE, f"cannot read {path}: {exc.strerror}")
+            return self._wait(Waiting.UNREADABLE, f"cannot read {path}: {exc.strerror}")
 
     def _position_live(self, fd: int) -> bool:
+        """Open the live file where :class:`LiveStart` says (``fd`` is closed on OSError
+        by the caller, and here when it is not used)."""
         path, start = self.source.path, self._live_start
         stat = os.fstat(fd)
         if not S_ISREG(stat.st_mode):
             os.close(fd)
-            return self._wait(events.FILE_UNREADABLE, f"{path} is not a regular file")
-        head = os.pread(fd, FINGERPRINT_BYTES, 0)
-        if start.expect is not None and not matches(start.expect, head):
+            return self._wait(Waiting.UNREADABLE, f"{path} is not a regular file")
+        if start.at is StartAt.SAVED and not matches(
+            start.expect, os.pread(fd, FINGERPRINT_BYTES, 0)
+        ):
             # Rotated between the start-up check and now: look for it among rolled files.
             os.close(fd)
-            saved = Checkpoint(self.source.server_id, start.expect, start.offset or 0)
+            saved = Checkpoint(self.source.server_id, start.expect, start.offset)
             self._apply(locate(saved, path, include_live=False), saved)
             return self._open_next()
-        if start.offset is None:
-            begin = self.source.read_from is ReadFrom.BEGINNING
-            offset = 0 if begin else line_start_near_end(fd, stat.st_size)
-        elif stat.st_size < start.offset:
-            log.warning(
-                "%s: %s: %s is shorter than the saved offset; reading it from 0",
-                events.FILE_TRUNCATED,
-                self.source.server_id,
-                path,
-            )
-            offset = 0
-        else:
-            offset = start.offset
-        self._live_start = LiveStart(0)  # any later file appeared while running
-        if self._waiting is not None:
+        offset = self._live_offset(fd, stat.st_size, start)
+        live = LiveFile(
+            path, fd, offset, new_reader=self._new_reader, deliver=self._deliver, clock=self._clock
+        )
+        self._live_start = LiveStart()  # any later file appeared while running
+        if self._waiting is not Waiting.NO:
             log.info("%s: %s: %s is readable", events.FILE_FOUND, self.source.server_id, path)
-            self._waiting = None
-        stream = os.fdopen(fd, "rb", buffering=0)
-        stream.seek(offset)
-        cursor = self._new_cursor(path, stream, head, offset)
-        cursor.ident = (stat.st_dev, stat.st_ino)
-        self._cursor = cursor
+            self._waiting = Waiting.NO
+        self._live = live
         log.info(
             "%s: %s: following %s from offset %d",
             events.FILE_OPENED,
@@ -278,152 +225,109 @@ class Follower:
         )
         return True
 
-    def _new_cursor(
-        self,
-        path: Path,
-        stream: BinaryIO,
-        head: bytes,
-        pos: int,
-        *,
-        final: bool = False,
-        day: date | None = None,
-    ) -> Cursor:
-        """A cursor with a fresh reader; ``day`` is a rolled file's date (its name)."""
-        head = head[:FINGERPRINT_BYTES]
-        print_ = fingerprint(head) if head else None
-        reader = EntryReader(
+    def _live_offset(self, fd: int, size: int, start: LiveStart) -> int:
+        if start.at is StartAt.READ_FROM:
+            begin = self.source.read_from is ReadFrom.BEGINNING
+            return 0 if begin else line_start_near_end(fd, size)
+        if size < start.offset:
+            log.warning(
+                "%s: %s: %s is shorter than the saved offset; reading it from 0",
+                events.FILE_TRUNCATED,
+                self.source.server_id,
+                self.source.path,
+            )
+            return 0
+        return start.offset
+
+    def _new_reader(self, start: int, print_: str, day: date | None = None) -> EntryReader:
+        """A fresh reader from ``start``; ``day`` is a rolled file's date (its name)."""
+        return EntryReader(
             server_id=self.source.server_id,
-            fingerprint=print_ or "",
-            start_offset=pos,
+            fingerprint=print_,
+            start_offset=start,
             options=self.source.options,
             date_hint=day,
             context=self._context,
         )
-        return Cursor(path, stream, reader, print_, pos, final, head, last_data=self._clock())
 
-    def _wait(self, state: str, detail: str) -> bool:
-        if state == events.FILE_MISSING and self._live_start.offset is None:
-            self._live_start = LiveStart(0)  # it will appear while the agent runs
-        if self._waiting != state:
-            log.warning("%s: %s: %s; waiting for it", state, self.source.server_id, detail)
-            self._waiting = state
+    def _wait(self, why: Waiting, detail: str) -> bool:
+        if why is Waiting.MISSING and self._live_start.at is StartAt.READ_FROM:
+            self._live_start = LiveStart()  # it will appear while the agent runs
+        if self._waiting is not why:
+            log.warning("%s: %s: %s; waiting for it", why.value, self.source.server_id, detail)
+            self._waiting = why
         return False
 
     # -- reading ----------------------------------------------------------------------
 
-    def _read(self, cursor: Cursor, budget: int) -> bool:
-        """Read up to ``budget`` bytes into the reader; True if the end was reached."""
-        while budget > 0:
-            data = cursor.stream.read(min(CHUNK_BYTES, budget))
-            if not data:
-                return True
-            cursor.pos += len(data)
-            budget -= len(data)
-            now = self._clock()
-            cursor.last_data = now
-            if not cursor.final:
-                self._upgrade_fingerprint(cursor)
-            self._deliver(cursor, cursor.reader.feed(data, now))
-        return False
+    def _step_live(self, live: LiveFile, budget: int) -> bool:
+        try:
+            if live.shrank_or_rewritten():
+                log.warning(
+                    "%s: %s: %s shrank or was rewritten after %d bytes; reading it from 0",
+                    events.FILE_TRUNCATED,
+                    self.source.server_id,
+                    live.path,
+                    live.pos,
+                )
+                live.restart_at_zero()
+            at_end = live.read(budget)
+        except OSError as exc:
+            self._live_failed(live, exc)
+            return True
+        if at_end:
+            self._check_live(live)
+        if self._live is live:
+            live.flush_idle()
+        return not at_end or self._live is not live
 
-    def _upgrade_fingerprint(self, cursor: Cursor) -> None:
-        """Widen a short file's fingerprint as it grows (see agent/parse/fingerprint.py)."""
-        wanted = min(cursor.pos, FINGERPRINT_BYTES)
-        if wanted <= len(cursor.head):
-            return
-        head = os.pread(cursor.stream.fileno(), wanted, 0)
-        if len(head) > len(cursor.head):
-            cursor.head = head
-            cursor.fingerprint = fingerprint(head)
-            cursor.reader.fingerprint = cursor.fingerprint
-
-    def _deliver(self, cursor: Cursor, entries: list[Entry]) -> None:
+    def _deliver(self, print_: str, entries: list[Entry], offset: int) -> None:
         if not entries:
             return
-        assert cursor.fingerprint is not None  # entries need bytes, bytes give a fingerprint
         for entry in entries:
-            entry.fingerprint = cursor.fingerprint
-        checkpoint = Checkpoint(
-            self.source.server_id, cursor.fingerprint, cursor.reader.committed_offset
-        )
-        self._sink.deliver(entries, checkpoint)
+            entry.fingerprint = print_
+        self._sink.deliver(entries, Checkpoint(self.source.server_id, print_, offset))
 
-    def _finish(self, cursor: Cursor) -> None:
-        """End of a finished file: release everything and close it."""
-        self._deliver(cursor, cursor.reader.finish())
-        cursor.stream.close()
-        self._cursor = None
-
-    def _read_failed(self, cursor: Cursor, exc: BaseException) -> None:
-        """A read error: drop the stream; it is found again by fingerprint on reopen."""
-        cursor.stream.close()
-        self._cursor = None
-        detail = f"reading {cursor.path} failed at offset {cursor.pos} ({exc})"
-        if cursor.final:
-            self.unreadable_files += 1
-            log.error("%s: %s: %s", events.FILE_UNREADABLE, self.source.server_id, detail)
-            self._deliver(cursor, cursor.reader.finish())
-            return
-        self._wait(events.FILE_UNREADABLE, detail)  # logged once, however often it recurs
-        if cursor.fingerprint is not None:
+    def _live_failed(self, live: LiveFile, exc: OSError) -> None:
+        """A read error: drop the file; it is found again by fingerprint on reopen."""
+        live.close()
+        self._live = None
+        self._wait(Waiting.UNREADABLE, f"reading {live.path} failed at offset {live.pos} ({exc})")
+        if live.fingerprint is not None:
             saved = Checkpoint(
-                self.source.server_id, cursor.fingerprint, cursor.reader.committed_offset
+                self.source.server_id, live.fingerprint, live.reader.committed_offset
             )
             self._apply(locate(saved, self.source.path, include_live=True), saved)
 
     # -- the live file ------------------------------------------------------------------
 
-    def _check_live(self, cursor: Cursor) -> None:
+    def _check_live(self, live: LiveFile) -> None:
         """At the end of the live file: does the path still name it?"""
         try:
             now_at_path = self.source.path.stat()
             ident: tuple[int, int] | None = (now_at_path.st_dev, now_at_path.st_ino)
         except OSError:
             ident = None
-        if ident != cursor.ident:
-            self._rotated(cursor, ident is None)
+        if ident != live.ident:
+            self._rotated(live, gone=ident is None)
 
-    def _rotated(self, cursor: Cursor, gone: bool) -> None:
-        while not self._read(cursor, CHUNK_BYTES * 16):
-            pass  # drain: the writer closed the file before renaming it
-        finished = cursor.fingerprint
-        end = cursor.pos
-        self._finish(cursor)
+    def _rotated(self, live: LiveFile, *, gone: bool) -> None:
+        live.drain()  # the writer closed the file before renaming it
+        finished, end = live.fingerprint, live.pos
+        live.finish()
+        self._live = None
         log.info(
             "%s: %s: %s was %s after %d bytes; old file finished",
             events.FILE_ROTATED,
             self.source.server_id,
-            cursor.path,
+            live.path,
             "removed" if gone else "replaced",
             end,
         )
-        self._live_start = LiveStart(0)
+        self._live_start = LiveStart()
         if finished is not None:
             saved = Checkpoint(self.source.server_id, finished, end)
             resume = locate(saved, self.source.path, include_live=False)
             if resume.found is Found.ROTATED:
                 # The first segment is the file just finished (from its end): skip it.
-                self._backlog.extend(resume.backlog[1:])
-
-    def _shrank_or_rewritten(self, cursor: Cursor) -> bool:
-        fd = cursor.stream.fileno()
-        if os.fstat(fd).st_size < cursor.pos:
-            return True
-        # Comparing the bytes, not their hash: this runs on every wake-up.
-        return bool(cursor.head) and os.pread(fd, len(cursor.head), 0) != cursor.head
-
-    def _truncated(self, cursor: Cursor) -> Cursor:
-        self._deliver(cursor, cursor.reader.finish())
-        log.warning(
-            "%s: %s: %s shrank or was rewritten after %d bytes; reading it from 0",
-            events.FILE_TRUNCATED,
-            self.source.server_id,
-            cursor.path,
-            cursor.pos,
-        )
-        cursor.stream.seek(0)
-        head = os.pread(cursor.stream.fileno(), FINGERPRINT_BYTES, 0)
-        fresh = self._new_cursor(cursor.path, cursor.stream, head, 0)
-        fresh.ident = cursor.ident
-        self._cursor = fresh
-        return fresh
+                self._catch_up.extend(resume.backlog[1:])
