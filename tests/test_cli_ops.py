@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import time
 from pathlib import Path
 
@@ -10,11 +11,15 @@ import pytest
 from receiver import Faults, Receiver
 from typer.testing import CliRunner
 
+from agent.app.check import run_checks
+from agent.app.config import load_config
 from agent.cli.main import app
+from agent.errors import RetryableShipError
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
+from agent.ship.transport import Answer
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
-from agent.testing import make_records
+from agent.testing import FakeTransport, api_error, make_records
 
 TOKEN = "so_test_checktoken000"
 runner = CliRunner()
@@ -84,6 +89,36 @@ class TestCheck:
         result = runner.invoke(app, ["check", "--config", str(config)])
         assert result.exit_code == 2
         assert "api.concurrency" in result.output
+
+    def test_the_probe_goes_through_the_transport_seam(self, tmp_path: Path) -> None:
+        """check POSTs one {} through the Transport seam, reads the verdict, then closes it."""
+        config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+        bodies: list[bytes] = []
+
+        def handler(body: bytes, key: str) -> Answer:
+            bodies.append(body)
+            return api_error(400, "bad_request", "level required")
+
+        fake = FakeTransport(handler)
+        results = {r.name: r for r in run_checks(config, transport=fake)}
+        assert bodies == [b"{}"] and fake.closed
+        assert results["api reachable"].ok and "HTTP 400" in results["api reachable"].detail
+        assert results["api token"].ok
+
+    def test_a_transport_error_is_a_fail_with_its_cause(self, tmp_path: Path) -> None:
+        """No answer (here a TLS failure) is a FAIL naming the error and its cause."""
+        config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+
+        def handler(body: bytes, key: str) -> Answer:
+            try:
+                raise ssl.SSLCertVerificationError("certificate verify failed")
+            except ssl.SSLError as exc:
+                raise RetryableShipError("connection error: SSLCertVerificationError") from exc
+
+        results = {r.name: r for r in run_checks(config, transport=FakeTransport(handler))}
+        failed = results["api reachable"]
+        assert not failed.ok and "certificate verify failed" in failed.detail
+        assert "api token" not in results
 
 
 class TestStatus:

@@ -7,11 +7,14 @@ import logging
 import stat
 import time
 from collections import Counter
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from agent.app.config import AgentConfig, ApiConfig
+from agent.app.wiring import uploader_options
 from agent.errors import RetryableShipError, SpoolError
 from agent.metrics import Metrics
 from agent.ship.auth import TokenProvider, static_token
@@ -305,3 +308,37 @@ def test_a_failing_spool_stops_the_uploader_loudly(tmp_path: Path) -> None:
         rig.drain()
     rig.spool.close()
     assert Spool(SpoolOptions(tmp_path / "spool.sqlite3")).stats().depth == 5
+
+
+TOKEN_KEYS = {"token", "token_file"}  # read by the TokenProvider, not uploader options
+
+
+def test_api_config_defaults_are_the_uploader_options_defaults() -> None:
+    """Every [api] key but the token's is an UploaderOptions field with the same default."""
+    options = {f.name: f.default for f in fields(UploaderOptions)}
+    for name, field in ApiConfig.model_fields.items():
+        if name in TOKEN_KEYS:
+            continue
+        assert name in options, f"[api] {name} has no UploaderOptions field"
+        if options[name] is not MISSING:  # url: required by the options, defaulted by config
+            assert options[name] == field.default, f"default of {name} drifted"
+
+
+def test_uploader_options_copies_every_api_key() -> None:
+    """uploader_options maps each [api] value (none left at a default) and nothing else."""
+    api = ApiConfig(
+        url="https://ingest.example",
+        allow_insecure_http=True,
+        concurrency=3,
+        timeout_seconds=4.5,
+        batch_size=17,
+        batch_linger_seconds=0.7,
+        http2=True,
+        shutdown_deadline_seconds=2.5,
+    )
+    unset = set(ApiConfig.model_fields) - TOKEN_KEYS - api.model_fields_set
+    assert not unset, f"give these a non-default value here: {unset}"
+    options = uploader_options(AgentConfig(api=api))
+    for name in api.model_fields_set:
+        assert getattr(options, name) == getattr(api, name)
+    assert options.max_pending == UploaderOptions("x").max_pending  # tuning keeps defaults

@@ -49,6 +49,14 @@ def test_httpx_request_carries_token_key_and_body() -> None:
 
 
 @respx.mock
+def test_an_empty_token_sends_no_authorization_header() -> None:
+    """check probes reachability without a token: no ``Bearer`` header at all."""
+    route = respx.post(URL).mock(return_value=httpx.Response(401))
+    post(HttpxTransport(URL, SecretStr(""), concurrency=1, timeout=5), b"{}", "k")
+    assert "Authorization" not in route.calls.last.request.headers
+
+
+@respx.mock
 def test_httpx_answer_keeps_status_retry_after_and_body() -> None:
     """Error answers come back as data, Retry-After included, for the retry rule to read."""
     respx.post(URL).mock(return_value=httpx.Response(429, headers={"Retry-After": "12"}))

@@ -8,23 +8,31 @@ API reachable (DNS, TCP, TLS with certificate verification) and the token accept
 The token is tested without storing anything: an empty JSON object is POSTed to
 ``/logs``. The API requires ``level`` and ``message``, so a valid token gets
 ``bad_request`` and an invalid one ``unauthorized``/``forbidden``; no entry is created.
+The probe goes through the daemon's own transport (agent/ship/transport.py, built from
+the same options by :func:`agent.app.wiring.uploader_options`), so a PASS means the
+daemon's HTTP library, TLS settings and timeout get through too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
+from pydantic import SecretStr
 
 from agent.app.config import AgentConfig, read_token, token_format_ok, token_source_description
-from agent.errors import AgentError, ConfigError
+from agent.app.wiring import uploader_options
+from agent.errors import AgentError, ConfigError, RetryableShipError
 from agent.ship.retry import parse_error
+from agent.ship.transport import Answer, Transport, make_transport
+from agent.ship.urls import check_url
 from agent.state.statedir import ensure_state_dir
 
 
@@ -38,10 +46,9 @@ class CheckResult:
     warning: bool = False  # passed, but worth the operator's attention
 
 
-def run_checks(
-    config: AgentConfig, *, transport: httpx.BaseTransport | None = None
-) -> list[CheckResult]:
-    """Run every check; never raises for a failing check."""
+def run_checks(config: AgentConfig, *, transport: Transport | None = None) -> list[CheckResult]:
+    """Run every check; never raises for a failing check. ``transport`` replaces the
+    daemon's (and the DNS lookup) in tests."""
     results = [CheckResult("config", True, "valid")]
     results += [_check_log(server.id, server.log) for server in config.servers]
     if not config.servers:
@@ -49,7 +56,7 @@ def run_checks(
     results.append(_check_state_dir(config.state.dir))
     token_result, token = _check_token(config)
     results.append(token_result)
-    results += _check_api(config.api.url, token, config.api.timeout_seconds, transport)
+    results += _check_api(config, token, transport)
     return results
 
 
@@ -83,7 +90,7 @@ def _check_state_dir(state_dir: Path) -> CheckResult:
     return CheckResult("state dir", True, f"{state_dir} writable")
 
 
-def _check_token(config: AgentConfig) -> tuple[CheckResult, str | None]:
+def _check_token(config: AgentConfig) -> tuple[CheckResult, SecretStr | None]:
     try:
         token = read_token(config.api)
     except ConfigError as exc:
@@ -92,35 +99,51 @@ def _check_token(config: AgentConfig) -> tuple[CheckResult, str | None]:
     if not token_format_ok(token):
         return CheckResult("token", False, f"from {source}: not a so_live_/so_test_ token"), None
     kind = "live" if token.get_secret_value().startswith("so_live_") else "test"
-    return CheckResult("token", True, f"{kind} token from {source}"), token.get_secret_value()
+    return CheckResult("token", True, f"{kind} token from {source}"), token
 
 
 def _check_api(
-    url: str,
-    token: str | None,
-    timeout: float,
-    transport: httpx.BaseTransport | None,
+    config: AgentConfig, token: SecretStr | None, transport: Transport | None
 ) -> list[CheckResult]:
-    host = urlsplit(url).hostname or ""
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    url = config.api.url
     if transport is None:
+        host = urlsplit(url).hostname or ""
+        port = urlsplit(url).port or (443 if url.startswith("https") else 80)
         try:
             socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             return [CheckResult("api dns", False, f"{host}: {exc}")]
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
+        options = uploader_options(config)
+        try:
+            ingest = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
+        except ConfigError as exc:
+            return [CheckResult("api url", False, str(exc))]
+        transport = make_transport(
+            options.transport,
+            ingest,
+            token or SecretStr(""),  # no token: no Authorization header, reachability only
+            concurrency=options.concurrency,
+            timeout=options.timeout_seconds,
+            http2=options.http2,
+        )
     try:
-        with httpx.Client(timeout=timeout, transport=transport, verify=True) as client:
-            response = client.post(f"{url}/logs", content=b"{}", headers=headers)
-    except httpx.HTTPError as exc:
-        # The message of a connect or TLS error names the host, never the headers.
-        return [CheckResult("api reachable", False, f"{url}: {type(exc).__name__}: {exc}")]
-    results = [CheckResult("api reachable", True, f"{url} answered HTTP {response.status_code}")]
+        answer = asyncio.run(_probe(transport))
+    except RetryableShipError as exc:
+        # The transport's message and its cause name the host, never the headers.
+        cause = f" ({exc.__cause__})" if exc.__cause__ and str(exc.__cause__) else ""
+        return [CheckResult("api reachable", False, f"{url}: {exc}{cause}")]
+    results = [CheckResult("api reachable", True, f"{url} answered HTTP {answer.status}")]
     if token is not None:
-        results.append(_token_verdict(response))
+        results.append(_token_verdict(answer))
     return results
+
+
+async def _probe(transport: Transport) -> Answer:
+    """POST ``{}`` once (a fresh Idempotency-Key: nothing to deduplicate), then close."""
+    try:
+        return await transport.post(b"{}", f"check-{uuid.uuid4().hex}")
+    finally:
+        await transport.aclose()
 
 
 _VERDICTS: dict[str, Callable[[dict], CheckResult]] = {
@@ -135,15 +158,15 @@ _VERDICTS: dict[str, Callable[[dict], CheckResult]] = {
 }
 
 
-def _token_verdict(response: httpx.Response) -> CheckResult:
-    error = parse_error(response.content) or {}
+def _token_verdict(answer: Answer) -> CheckResult:
+    error = parse_error(answer.body) or {}
     verdict = _VERDICTS.get(str(error.get("code")))
     if verdict is not None:
         return verdict(error)
     return CheckResult(
         "api token",
         False,
-        f"unexpected answer HTTP {response.status_code} (is api.url the ServerOps API?)",
+        f"unexpected answer HTTP {answer.status} (is api.url the ServerOps API?)",
     )
 
 
