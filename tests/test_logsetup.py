@@ -10,6 +10,7 @@ import pytest
 
 from agent.app.logsetup import (
     JsonFormatter,
+    LogFormat,
     RedactingFilter,
     TextFormatter,
     configure_logging,
@@ -79,7 +80,7 @@ def test_configure_logging_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
     """The installed handler writes redacted JSON and silences httpx debug output."""
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
-    handler = configure_logging("debug", "json")
+    handler = configure_logging("debug", LogFormat.JSON)
     try:
         logging.getLogger("agent.x").info("api.unauthorized: %s", TOKEN)
         logging.getLogger("httpx").debug("headers: Authorization: Bearer %s", TOKEN)

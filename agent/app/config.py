@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.app.logsetup import LogFormat
 from agent.errors import ConfigError
 from agent.model import Tag
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
@@ -172,7 +173,7 @@ class LoggingConfig(Section):
     """``[logging]``: the agent's own log on stderr."""
 
     level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["text", "json"] = "text"
+    format: LogFormat = LogFormat.TEXT
 
 
 class AgentConfig(BaseSettings):

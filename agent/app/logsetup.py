@@ -17,9 +17,17 @@ import os
 import re
 import sys
 from datetime import UTC, datetime
-from typing import Literal
+from enum import StrEnum
 
 import orjson
+
+
+class LogFormat(StrEnum):
+    """How the agent writes its own log lines on stderr (``[logging] format``, ``--log-format``)."""
+
+    TEXT = "text"  # one line per event, journald-friendly
+    JSON = "json"  # one JSON object per event, for a log collector
+
 
 _SECRET = re.compile(r"(so_(?:live|test)_[A-Za-z0-9_\-]+|(?i:bearer)\s+[A-Za-z0-9._~+/\-]+=*)")
 _EVENT = re.compile(r"^([a-z_]+(?:\.[a-z_]+)+): ")
@@ -98,12 +106,12 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
 
 
 def configure_logging(
-    level: str = "info", log_format: Literal["text", "json"] = "text"
+    level: str = "info", log_format: LogFormat = LogFormat.TEXT
 ) -> logging.Handler:
     """Install the agent's stderr handler on the root logger (replacing earlier ones)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    if log_format == "json":
+    if log_format == LogFormat.JSON:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter(journald=bool(os.environ.get("JOURNAL_STREAM"))))

@@ -32,7 +32,7 @@ from typing import Annotated
 import typer
 
 from agent.app.config import SERVER_ID_PATTERN, AgentConfig, load_config
-from agent.app.logsetup import configure_logging
+from agent.app.logsetup import LogFormat, configure_logging
 from agent.app.status import read_status
 from agent.app.wiring import build_encoder, build_sources, build_uploader, open_spool
 from agent.backfill.dryrun import run_dry
@@ -123,7 +123,7 @@ def backfill(
     except (ValueError, PathError) as exc:
         raise _usage_error(str(exc)) from None
     if not logging.getLogger().handlers:  # an embedding program (or pytest) keeps its own
-        configure_logging(loaded.logging.level if loaded else "info", "text")
+        configure_logging(loaded.logging.level if loaded else "info", LogFormat.TEXT)
     totals = Totals(files=len(files), bytes_total=sum(_size(path) for path in files))
     try:
         if dry_run:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agent.app.config import load_config
-from agent.app.logsetup import configure_logging
+from agent.app.logsetup import LogFormat, configure_logging
 from agent.app.status import format_report, read_status
 from agent.errors import AgentError, ConfigError
 
@@ -23,13 +22,6 @@ ConfigOption = Annotated[
         show_default=False,
     ),
 ]
-
-
-class LogFormat(StrEnum):
-    """How the daemon writes its own log lines on stderr (``--log-format``)."""
-
-    TEXT = "text"  # one line per event, journald-friendly
-    JSON = "json"  # one JSON object per event, for a log collector
 
 
 def check(config: ConfigOption = None) -> None:
@@ -96,7 +88,7 @@ def run(
         typer.echo(f"serverops-agent: {exc}", err=True)
         raise typer.Exit(2) from None
     chosen = log_format or LogFormat(loaded.logging.format)
-    configure_logging(loaded.logging.level, chosen.value)  # type: ignore[arg-type]
+    configure_logging(loaded.logging.level, chosen)
     try:
         code = daemon.run(config, loaded, dry_run=dry_run)
     except ConfigError as exc:
