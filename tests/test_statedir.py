@@ -7,7 +7,6 @@ import re
 import stat
 from pathlib import Path
 
-import httpx
 import pytest
 
 from agent.app.check import run_checks
@@ -15,9 +14,11 @@ from agent.app.config import AgentConfig
 from agent.app.wiring import build_encoder, open_spool
 from agent.errors import AgentError
 from agent.metrics import Metrics
+from agent.ship.transport import Answer
 from agent.state.deadletter import DeadLetterFile
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 from agent.state.statedir import ensure_state_dir
+from agent.testing import FakeTransport
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +99,7 @@ class TestEveryWriterUsesIt:
     def test_check_reports_an_uncreatable_state_dir(self, tmp_path: Path) -> None:
         """`check` fails its state dir line with the same message (and sends nothing)."""
         config = AgentConfig.model_validate({"state": {"dir": blocked(tmp_path)}})
-        transport = httpx.MockTransport(lambda request: httpx.Response(599))
+        transport = FakeTransport(lambda body, key: Answer(599, None, b""))
         results = {r.name: r for r in run_checks(config, transport=transport)}
         assert not results["state dir"].ok
         assert results["state dir"].detail.startswith("state.dir: cannot create")
