@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from datetime import date
 from pathlib import Path
 
 from agent.sources.tail.discovery import RotatedFile, open_rotated, read_head, rotated_files
@@ -49,6 +50,14 @@ class TestRotatedFiles:
         touch(tmp_path / "server.log")
         touch(tmp_path / "server.log.1")
         assert rotated_files(tmp_path / "server.log") == []
+
+    def test_rolled_files_carry_the_date_of_their_name(self, tmp_path: Path) -> None:
+        """A dated rolled file carries its name's date (its time-only lines' day); a
+        size-rolled one has none."""
+        touch(tmp_path / "2026-11-20-3.log.gz")
+        touch(tmp_path / "proxy.log.1")
+        assert [r.day for r in rotated_files(tmp_path / "latest.log")] == [date(2026, 11, 20)]
+        assert [r.day for r in rotated_files(tmp_path / "proxy.log.0")] == [None]
 
     def test_missing_directory(self, tmp_path: Path) -> None:
         """A log directory that does not exist has no rolled files (no error)."""

@@ -19,7 +19,7 @@ from tail_writer import JulWriter, Log4jWriter, counter_of, mc_line, pre17_line
 from agent import events
 from agent.parse.fingerprint import is_complete
 from agent.parse.reader import ReaderOptions
-from agent.sources.tail.follower import Follower
+from agent.sources.tail.follower import Follower, Phase
 from agent.sources.tail.live import LiveFile
 from agent.sources.tail.sink import MemoryCheckpointStore, MemorySink
 from agent.sources.tail.source import ReadFrom, ServerSource
@@ -414,3 +414,25 @@ class TestWaiting:
         assert sum(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records) == 1
         writer.latest.chmod(0o600)
         assert agent.drain() == [0, 1, 2]
+
+
+class TestPhase:
+    def test_phase_waiting_then_live_then_catch_up(self, logs: Path) -> None:
+        """The phase names the state: waiting for the path, live, catching up rolled files."""
+        agent = Agent(logs / "latest.log").start()
+        assert agent.follower is not None
+        assert not agent.follower.step()
+        assert agent.follower.phase is Phase.WAITING
+        writer = Log4jWriter(logs, gzip_async=False)
+        n = writer.lines(0, 10)
+        agent.drain()
+        assert agent.follower.phase is Phase.LIVE
+        agent.follower.close()
+        n = writer.lines(n, 10)
+        writer.rotate()
+        agent.start()
+        assert agent.follower.step(budget=1)  # one chunk of the rolled file
+        assert agent.follower.phase is Phase.CATCH_UP
+        n = writer.lines(n, 10)
+        assert agent.drain() == list(range(n))
+        assert agent.follower.phase is Phase.LIVE

@@ -1,9 +1,10 @@
 """Follow mode: every server's log through rotation, truncation and agent restarts.
 
-Modules: ``source`` (what to follow), ``discovery`` (rolled files and their order),
-``plan`` (where a saved checkpoint's file is now), ``follower`` (one server's state
-machine), ``watcher`` (inotify wake-ups), ``tailer`` (the loop over servers), ``sink``
-(the seam entries and checkpoints are handed to).
+Modules: ``source`` (what to follow), ``discovery`` (a followed file's rolled files,
+listed and opened), ``plan`` (where a saved checkpoint's file is now), ``catchup`` (reading
+the rolled files missed), ``live`` (the open live file), ``follower`` (one server's state
+machine over those), ``watcher`` (inotify wake-ups), ``tailer`` (the loop over servers),
+``sink`` (the seam entries and checkpoints are handed to).
 """
 
 from agent.sources.tail.source import ReadFrom, ServerSource
