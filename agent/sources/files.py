@@ -60,6 +60,7 @@ class LogStream:
     """A file's (decompressed) bytes in chunks, with its head read on opening.
 
     The head costs nothing extra: the chunks it was read from are handed out first.
+    ``chunk_bytes`` is the size of each read (of the file, or of decompressed output).
     ``position`` is the offset, in the decompressed stream, of the next byte handed out.
     """
 
@@ -131,14 +132,14 @@ class LogStream:
         return read
 
 
-def open_log(path: str | PathLike[str]) -> LogStream:
-    """Open ``path`` as a :class:`LogStream`.
+def open_log(path: str | PathLike[str], *, chunk_bytes: int = CHUNK_BYTES) -> LogStream:
+    """Open ``path`` as a :class:`LogStream` (``chunk_bytes``: see :class:`LogStream`).
 
     Raises OSError if it cannot be opened, ReadError if its first bytes cannot be read.
     """
     raw = open(path, "rb")  # noqa: PTH123, SIM115 (argv str or Path; closed by the stream)
     try:
-        return LogStream(raw)
+        return LogStream(raw, chunk_bytes=chunk_bytes)
     except ReadError:
         raw.close()
         raise

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from agent.parse.fingerprint import FINGERPRINT_BYTES
 from agent.sources import logfiles
-from agent.sources.files import LogStream, ReadError, open_log
+from agent.sources.files import CHUNK_BYTES, LogStream, ReadError, open_log
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ def rotated_files(live: Path) -> list[RotatedFile]:
     ]
 
 
-def open_rotated(rotated: RotatedFile) -> LogStream:
+def open_rotated(rotated: RotatedFile, *, chunk_bytes: int = CHUNK_BYTES) -> LogStream:
     """Open a rolled file's (decompressed) stream.
 
     A plain ``.log`` may be deleted by log4j2 right after it was listed, once its ``.gz``
@@ -44,16 +45,17 @@ def open_rotated(rotated: RotatedFile) -> LogStream:
     ReadError if the first bytes cannot be read.
     """
     try:
-        return open_log(rotated.path)
+        return open_log(rotated.path, chunk_bytes=chunk_bytes)
     except FileNotFoundError:
-        return open_log(rotated.path.with_name(logfiles.compressed_name(rotated.path.name)))
+        gzipped = rotated.path.with_name(logfiles.compressed_name(rotated.path.name))
+        return open_log(gzipped, chunk_bytes=chunk_bytes)
 
 
 def read_head(rotated: RotatedFile, size: int) -> bytes | None:
     """The first ``size`` bytes (at most FINGERPRINT_BYTES) of a rolled file's stream, or
     None if it cannot be read."""
     try:
-        with open_rotated(rotated) as stream:
+        with open_rotated(rotated, chunk_bytes=FINGERPRINT_BYTES) as stream:  # no more
             return stream.head[:size]
     except (OSError, ReadError):
         return None
