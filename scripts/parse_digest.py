@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIRS = (ROOT.parent / "shared" / "corpus", ROOT / "examples" / "logs")
 LOG_SUFFIXES = (".log", ".gz")
+DATED_NAME = re.compile(r"\d{4}-\d\d-\d\d-\d+\.log(?:\.gz)?$")
 
 
 def log_files(dirs: list[Path]) -> list[Path]:
@@ -50,9 +52,10 @@ def main() -> int:
     args = parser.parse_args()
     agent = shutil.which("serverops-agent") or str(Path(sys.executable).parent / "serverops-agent")
     for path in log_files(args.dirs):
-        # Twice per file: the date from its name (or the clock's today, for latest.log),
-        # and a fixed --date, so a file without a dated name is compared deterministically.
-        for with_date in (False, True):
+        # With a fixed --date, and, for a rolled file, also with the date its name gives.
+        # latest.log without --date is dated by the clock (a line ahead of now is
+        # yesterday's), so its output moves with the time of day: not compared that way.
+        for with_date in (True,) if DATED_NAME.search(path.name) is None else (False, True):
             sha, count = digest(agent, path, with_date=with_date)
             label = (
                 path.relative_to(path.anchor)

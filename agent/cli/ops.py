@@ -30,7 +30,7 @@ def check(config: ConfigOption = None) -> None:
     Prints one PASS or FAIL line per check; exits 0 if all pass, 1 if one fails, 2 if the
     config cannot be loaded. The API probe stores nothing.
     """
-    from agent.app.check import format_results, run_checks  # httpx: only when checking
+    from agent.app.check import format_results, run_checks  # the HTTP client: only when checking
 
     try:
         loaded = load_config(config)

@@ -10,7 +10,7 @@ of it. Stages: :class:`~agent.parse.lines.LineSplitter` (bytes -> lines), the Mi
 :class:`ServerContext` (what one file teaches about the next: players' UUIDs).
 
 Wiring: give the readers of one server the same ``context``; give a rotated file
-``date_hint=date_from_filename(path)``; a live ``latest.log`` takes its date from
+``date_hint`` from its name (:func:`agent.sources.logfiles.date_of`); a live ``latest.log`` takes its date from
 ``clock``. A continuation line that arrives after its entry was released by
 :meth:`EntryReader.flush_idle` starts an entry of its own (without a header): it is
 sent, not lost, only not joined.

@@ -8,7 +8,7 @@ entry in ``entries``; the spool stores both in one transaction. Backpressure: wh
 and both checkpoint look-ups, so a spool-backed sink only adds entry encoding.
 
 * The dry-run sink, which prints the API bodies and commits nothing, is
-  :class:`agent.app.wiring.PrintSink` (it shares the filter and encoder of the spool sink).
+  :class:`agent.state.sinks.PrintSink` (it shares the filter and encoder of the spool sink).
 * :class:`MemoryCheckpointStore` and :class:`MemorySink` keep everything in memory, for
   tests and benchmarks: the sink "commits" each checkpoint to the store with its entries,
   the way the spool does.
