@@ -9,11 +9,11 @@ of it. Stages: :class:`~agent.parse.lines.LineSplitter` (bytes -> lines), the Mi
 :class:`~agent.parse.dates.DateTracker` (date and UTC), and the per-server
 :class:`ServerContext` (what one file teaches about the next: players' UUIDs).
 
-Wiring: give the readers of one server the same ``context``; give a rotated file
-``date_hint`` from its name (:func:`agent.sources.logfiles.date_of`); a live ``latest.log`` takes its date from
-``clock``. A continuation line that arrives after its entry was released by
-:meth:`EntryReader.flush_idle` starts an entry of its own (without a header): it is
-sent, not lost, only not joined.
+Wiring: give the readers of one server the same ``context``; give a rotated file the
+``date_hint`` its name carries (:func:`agent.sources.logfiles.date_of`); a live
+``latest.log`` takes its date from ``clock``. A continuation line that arrives after its
+entry was released by :meth:`EntryReader.flush_idle` starts an entry of its own (without
+a header): it is sent, not lost, only not joined.
 """
 
 from __future__ import annotations
