@@ -67,7 +67,8 @@ class Sender:
     async def send(self, record: SpooledRecord) -> None:
         """One attempt; returns once accepted and acked, else raises what the answer means
         (RetryableShipError, PausedShipError, FatalShipError) or StopRequested."""
-        await self._pass_gate()
+        if self._gate.state is not GateState.OPEN:  # open: no coroutine, no decision object
+            await self._pass_gate()
         async with self._slots:
             if self._gate.state is GateState.STOPPED:  # stopped while waiting for a slot
                 raise StopRequested
