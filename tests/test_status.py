@@ -16,8 +16,8 @@ from agent.app.status import read_status
 from agent.errors import SpoolError
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
-from agent.state.reader import SpoolReader
 from agent.state.spool import SCHEMA_VERSION, SPOOL_FILE, Record, Spool, SpoolOptions, record_size
+from agent.state.spool_reader import SpoolReader
 from agent.testing import make_records
 
 MAX_BYTES = 8 * 1024 * 1024

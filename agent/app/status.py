@@ -1,7 +1,7 @@
 """``serverops-agent status``: what the agent is doing, read from its spool database.
 
 Works while the daemon runs: the database is opened read-only through
-:class:`agent.state.reader.SpoolReader`, which counts with the spool's own queries (so the
+:class:`agent.state.spool_reader.SpoolReader`, which counts with the spool's own queries (so the
 bytes shown are the bytes the cap counts). No SQL here. Per server: entries pending, bytes of
 log not yet read (lag), and the checkpoint; overall: dead-lettered entries and what the
 daemon last published about itself (last success, last error, sending paused and why).
@@ -17,7 +17,7 @@ from agent.app.config import AgentConfig, ServerConfig
 from agent.app.wiring import spool_options
 from agent.model import Checkpoint
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
-from agent.state.reader import SpoolReader
+from agent.state.spool_reader import SpoolReader
 
 STALE_AFTER_SECONDS = 60.0  # the daemon publishes every few seconds; older means not running
 

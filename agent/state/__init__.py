@@ -2,7 +2,7 @@
 
 Modules: ``spool`` (SQLite: entries and source checkpoints in one transaction, the byte cap,
 the heartbeat ``status`` reads), ``schema`` (the database's tables, version and the queries
-the spool and its reader share), ``reader`` (the read-only view ``status`` uses while the
+the spool and its reader share), ``spool_reader`` (the read-only view ``status`` uses while the
 daemon runs), ``deadletter`` (entries the API refused for good), ``sinks`` (encode + spool
 with the checkpoint + wait for room, for the tailer and backfill; and the printing sink),
 ``statedir`` (the one function that creates the state directory).

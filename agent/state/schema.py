@@ -1,7 +1,7 @@
 """The spool database's layout: tables, version, opening, and the queries both sides run.
 
 Two kinds of connection use this file: :class:`agent.state.spool.Spool` (the daemon's or
-the backfill's, read-write) and :class:`agent.state.reader.SpoolReader` (``status``,
+the backfill's, read-write) and :class:`agent.state.spool_reader.SpoolReader` (``status``,
 read-only, while the daemon runs). Whatever both of them compute is defined here once, so
 they cannot disagree: the bytes a record counts against the cap (:func:`record_size` and
 its SQL mirror in :func:`count_entries`), a server's latest checkpoint, and the

@@ -23,7 +23,7 @@ the last id it took" and may rely on that even when the table was emptied.
 
 The tables, the schema version and the figures a read-only reader must compute the same
 way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schema.py``;
-``status`` reads through :class:`agent.state.reader.SpoolReader`.
+``status`` reads through :class:`agent.state.spool_reader.SpoolReader`.
 """
 
 from __future__ import annotations
