@@ -30,9 +30,9 @@ from pydantic import SecretStr
 from agent.app.config import AgentConfig, read_token, token_format_ok, token_source_description
 from agent.app.wiring import uploader_options
 from agent.errors import AgentError, ConfigError, RetryableShipError
+from agent.ship.options import transport_for
 from agent.ship.retry import parse_error
-from agent.ship.transport import Answer, Transport, make_transport
-from agent.ship.urls import check_url
+from agent.ship.transport import Answer, Transport
 from agent.state.statedir import ensure_state_dir
 
 
@@ -113,19 +113,11 @@ def _check_api(
             socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
             return [CheckResult("api dns", False, f"{host}: {exc}")]
-        options = uploader_options(config)
         try:
-            ingest = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
+            # No token: no Authorization header, reachability only.
+            transport = transport_for(uploader_options(config), token or SecretStr(""))
         except ConfigError as exc:
             return [CheckResult("api url", False, str(exc))]
-        transport = make_transport(
-            options.transport,
-            ingest,
-            token or SecretStr(""),  # no token: no Authorization header, reachability only
-            concurrency=options.concurrency,
-            timeout=options.timeout_seconds,
-            http2=options.http2,
-        )
     try:
         answer = asyncio.run(_probe(transport))
     except RetryableShipError as exc:

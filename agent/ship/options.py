@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.ship.transport import TransportName
+from pydantic import SecretStr
+
+from agent.ship.transport import Transport, TransportName, make_transport
+from agent.ship.urls import check_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,24 @@ class UploaderOptions:
     auth_retry_seconds: float = 180.0
     quota_retry_seconds: float = 900.0
     max_retry_after_seconds: float = 3600.0
+
+
+def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
+    """The transport these options describe, POSTing to their checked ingest URL.
+
+    The uploader and ``check`` both build theirs here, so a PASS from ``check`` means the
+    daemon's HTTP library, TLS settings and timeout get through. Raises ConfigError for a
+    URL the options do not allow.
+    """
+    url = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
+    return make_transport(
+        options.transport,
+        url,
+        token,
+        concurrency=options.concurrency,
+        timeout=options.timeout_seconds,
+        http2=options.http2,
+    )
 
 
 @dataclass(frozen=True, slots=True)

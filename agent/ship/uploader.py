@@ -32,11 +32,11 @@ from agent.metrics import Metrics
 from agent.ship.auth import TokenProvider
 from agent.ship.feeder import Feeder
 from agent.ship.gate import GateState, PauseGate
-from agent.ship.options import UploaderOptions, UploaderStatus
+from agent.ship.options import UploaderOptions, UploaderStatus, transport_for
 from agent.ship.report import ShipReport
 from agent.ship.retries import RetryTasks
 from agent.ship.sender import Sender, StopRequested
-from agent.ship.transport import Transport, make_transport
+from agent.ship.transport import Transport
 from agent.ship.urls import check_url
 from agent.state.deadletter import DeadLetterFile
 from agent.state.spool import Spool, SpooledRecord
@@ -58,18 +58,12 @@ class Uploader:
         clock: Callable[[], float] = time.monotonic,
         on_accepted: Callable[[SpooledRecord], None] | None = None,
     ) -> None:
-        url = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
+        # A URL the options do not allow is a config error, even with an injected transport.
+        check_url(options.url, allow_insecure_http=options.allow_insecure_http)
         self._spool = spool
         self._options = options
         self._token = token
-        self._transport = transport or make_transport(
-            options.transport,
-            url,
-            token.current(),
-            concurrency=options.concurrency,
-            timeout=options.timeout_seconds,
-            http2=options.http2,
-        )
+        self._transport = transport or transport_for(options, token.current())
         self._report = ShipReport(metrics or Metrics(), clock)
         self._gate = PauseGate(clock)
         self._feeder = Feeder(
