@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import collections
 import random
+import ssl
 import sys
 import threading
 import time
@@ -180,6 +181,8 @@ class _Connection(asyncio.Protocol):
 
     def _handle(self, request_line: bytes, headers: dict[bytes, bytes], body: bytes) -> None:
         method, path, *_ = request_line.split(b" ")
+        if b"://" in path:  # absolute-form, as a forwarding proxy sends it (RFC 9112 3.2.2)
+            path = b"/" + path.split(b"/", 3)[-1]
         if method == b"GET" and path == b"/stats":
             self._reply((200, b"", orjson.dumps(self.state.stats())))
             return
@@ -211,8 +214,19 @@ class _Connection(asyncio.Protocol):
 class Receiver:
     """The receiver on 127.0.0.1 in a background thread (``with Receiver() as rx:``)."""
 
-    def __init__(self, token: str = "so_test_receiver0000", faults: Faults | None = None) -> None:
+    def __init__(
+        self,
+        token: str = "so_test_receiver0000",
+        faults: Faults | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        url_host: str = "127.0.0.1",
+    ) -> None:
+        """``tls``: serve https with this server context (tests/tls.py makes one);
+        ``url_host``: the host name ``url`` gives (one the certificate and a proxy know)."""
         self.state = ReceiverState(token, faults or Faults())
+        self._tls = tls
+        self._url_host = url_host
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="receiver", daemon=True)
@@ -221,7 +235,8 @@ class Receiver:
     @property
     def url(self) -> str:
         """The base URL (the agent appends /logs)."""
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{self._url_host}:{self.port}"
 
     @property
     def faults(self) -> Faults:
@@ -241,7 +256,9 @@ class Receiver:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(self.state), "127.0.0.1", 0)
+            self._loop.create_server(
+                lambda: _Connection(self.state), "127.0.0.1", 0, ssl=self._tls
+            )
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()

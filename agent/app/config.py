@@ -33,6 +33,8 @@ from agent.app.logsetup import LogFormat
 from agent.errors import ConfigError
 from agent.model import Tag
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
+from agent.ship.proxy import check_proxy_url
+from agent.ship.tls import check_ca_file
 from agent.ship.urls import check_url, is_loopback_host
 
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
@@ -62,6 +64,11 @@ class ApiConfig(Section):
     batch_linger_seconds: float = Field(0.2, ge=0)
     http2: bool = False
     shutdown_deadline_seconds: float = Field(10.0, ge=0)
+    # Networks (agent/ship/proxy.py, agent/ship/tls.py): an explicit proxy URL, which wins
+    # over HTTPS_PROXY/HTTP_PROXY and may hold user:password (kept out of the repr), and a
+    # PEM file of CA certificates trusted in addition to the system store.
+    proxy: str | None = Field(None, repr=False)
+    ca_file: Path | None = None
 
     @field_validator("url")
     @classmethod
@@ -70,6 +77,26 @@ class ApiConfig(Section):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         return url.rstrip("/")
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        try:
+            return check_proxy_url(url, "api.proxy")
+        except ConfigError as exc:  # the message never repeats the URL (credentials)
+            raise ValueError(str(exc).removeprefix("api.proxy: ")) from None
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca_file(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        try:
+            return check_ca_file(path)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @property
     def is_loopback(self) -> bool:

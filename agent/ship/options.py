@@ -4,10 +4,13 @@ options without importing the uploader's machinery."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from pydantic import SecretStr
 
+from agent.ship.proxy import choose_proxy
 from agent.ship.transport import Transport, TransportName, make_transport
 from agent.ship.urls import check_url
 
@@ -46,6 +49,10 @@ class UploaderOptions:
     auth_retry_seconds: float = 180.0
     quota_retry_seconds: float = 900.0
     max_retry_after_seconds: float = 3600.0
+    # [api] proxy and ca_file (agent/ship/proxy.py, agent/ship/tls.py); the proxy URL may
+    # hold user:password, so it stays out of the repr.
+    proxy: str | None = field(default=None, repr=False)
+    ca_file: Path | None = None
 
 
 def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
@@ -53,7 +60,7 @@ def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
 
     The uploader and ``check`` both build theirs here, so a PASS from ``check`` means the
     daemon's HTTP library, TLS settings and timeout get through. Raises ConfigError for a
-    URL the options do not allow.
+    URL the options do not allow, or a proxy (``api.proxy``, HTTPS_PROXY ...) it cannot use.
     """
     url = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
     return make_transport(
@@ -63,6 +70,8 @@ def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
         concurrency=options.concurrency,
         timeout=options.timeout_seconds,
         http2=options.http2,
+        proxy=choose_proxy(url, options.proxy, os.environ),
+        ca_file=options.ca_file,
     )
 
 

@@ -11,18 +11,28 @@ transport only carries it. Two implementations:
   (bench/README.md "## ship"); the agent runs beside a game server whose CPU matters.
 * :class:`HttpxTransport`: httpx ``AsyncClient``, optionally HTTP/2; tested with respx.
 
-Both keep ``concurrency`` connections alive and never log headers (the token).
+Both keep ``concurrency`` connections alive and never log headers (the token). Both reach
+the API the same way: through the proxy :func:`agent.ship.proxy.choose_proxy` picked (the
+libraries' own environment handling is off: it differs between them), trusting what
+:func:`agent.ship.tls.tls_context` trusts. A failure to connect names ``host:port`` of the
+API, and of the proxy when there is one, never the proxy's credentials.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 from pydantic import SecretStr
 
 from agent.errors import ConfigError, RetryableShipError
+from agent.ship.proxy import ProxyChoice, host_port
+from agent.ship.tls import tls_context
 
 TransportName = Literal["aiohttp", "httpx"]
 
@@ -60,18 +70,89 @@ def _headers(token: SecretStr) -> dict[str, str]:
     return headers
 
 
+def connection_failure(
+    url: str, proxy: ProxyChoice | None, exc: BaseException, *, connecting: bool
+) -> RetryableShipError:
+    """``cannot connect to api.example:443 [through proxy p:3128]: Connection refused``.
+
+    Built from host, port and the cause's errno/TLS reason only: a library's own message
+    can quote the proxy URL, credentials included.
+    """
+    via = f" through proxy {proxy.host_port}" if proxy is not None else ""
+    what = "cannot connect to" if connecting else "connection failed to"
+    return RetryableShipError(f"{what} {host_port(url)}{via}: {_reason(exc)}")
+
+
+def _reason(exc: BaseException) -> str:
+    for cause in _chain(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted ({cause.verify_message}); "
+                "if the API (or a TLS-inspecting proxy) uses a private CA, set api.ca_file"
+            )
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error ({cause.reason or type(cause).__name__})"
+        if isinstance(cause, socket.gaierror):
+            return f"name not resolved ({cause.strerror})"
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno)
+        status = _proxy_status(cause)
+        if status:
+            return f"the proxy answered {status}"
+    return type(exc).__name__
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, the errors it wraps (aiohttp keeps them in attributes), and its causes."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for name in ("certificate_error", "os_error"):
+            inner = getattr(current, name, None)
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+        todo += [current.__cause__, current.__context__]
+
+
+def _proxy_status(exc: BaseException) -> str | None:
+    """``407 Proxy Authentication Required`` when the proxy refused the CONNECT."""
+    name = type(exc).__name__
+    if name == "ClientHttpProxyError":  # aiohttp: status and reason attributes
+        return f"{getattr(exc, 'status', '')} {getattr(exc, 'message', '')}".strip()
+    if name == "ProxyError" and type(exc).__module__.startswith(("httpx", "httpcore")):
+        return str(exc)  # httpcore's message is "<status> <reason>"
+    return None
+
+
 class AiohttpTransport:
     """aiohttp ClientSession with a keep-alive pool of ``concurrency`` connections."""
 
-    def __init__(self, url: str, token: SecretStr, *, concurrency: int, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: SecretStr,
+        *,
+        concurrency: int,
+        timeout: float,
+        proxy: ProxyChoice | None = None,
+        ca_file: Path | None = None,
+    ) -> None:
         self._url = url
         self._headers = _headers(token)
         self._concurrency = concurrency
         self._timeout = timeout
+        self._proxy = proxy
+        self._tls = tls_context(ca_file)
+        self._tls.set_alpn_protocols(["http/1.1"])  # as aiohttp's own default context does
         self._session = None
 
     def __repr__(self) -> str:
-        return f"AiohttpTransport({self._url!r})"
+        return f"AiohttpTransport({self._url!r}, proxy={self._proxy!r})"
 
     def set_token(self, token: SecretStr) -> None:
         """Use this token from the next request on."""
@@ -80,12 +161,15 @@ class AiohttpTransport:
     def _open(self):  # the session must be created inside the running event loop
         import aiohttp
 
-        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(
+            limit=self._concurrency, ttl_dns_cache=300, ssl=self._tls
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self._timeout),
             skip_auto_headers=("User-Agent",),
             headers={"User-Agent": "serverops-agent"},
+            trust_env=False,  # proxies come from agent.ship.proxy (one rule for both libraries)
         )
         return self._session
 
@@ -95,14 +179,21 @@ class AiohttpTransport:
 
         session = self._session or self._open()
         headers = {**self._headers, "Idempotency-Key": idempotency_key}
+        # The proxy URL keeps its user:password: aiohttp turns them into Proxy-Authorization
+        # (on the CONNECT for an https API, on the request itself for an http one).
+        proxy = self._proxy.url if self._proxy is not None else None
         try:
-            async with session.post(self._url, data=body, headers=headers) as response:
+            async with session.post(
+                self._url, data=body, headers=headers, proxy=proxy
+            ) as response:
                 data = await response.read()
                 return Answer(response.status, response.headers.get("Retry-After"), data)
         except TimeoutError as exc:
             raise RetryableShipError(f"timeout after {self._timeout:g} s") from exc
+        except (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError) as exc:
+            raise connection_failure(self._url, self._proxy, exc, connecting=True) from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise RetryableShipError(f"connection error: {type(exc).__name__}") from exc
+            raise connection_failure(self._url, self._proxy, exc, connecting=False) from exc
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -123,20 +214,28 @@ class HttpxTransport:
         timeout: float,
         http2: bool = False,
         transport: object | None = None,
-        verify: ssl.SSLContext | bool = True,
+        verify: ssl.SSLContext | None = None,
+        proxy: ProxyChoice | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         import httpx
 
         self._url = url
         self._headers = _headers(token)
+        self._proxy = proxy
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        context = verify or tls_context(ca_file)  # a given context: bench/ship_http2.py
         try:
             self._client = httpx.AsyncClient(
                 timeout=timeout,
                 limits=limits,
                 http2=http2,
                 transport=transport,  # type: ignore[arg-type]
-                verify=verify,  # system CAs unless a context is given (bench/ship_http2.py)
+                verify=context,
+                # The proxy's own TLS (an https:// proxy) trusts the same CAs; httpx moves
+                # user:password from the URL into Proxy-Authorization.
+                proxy=httpx.Proxy(proxy.url, ssl_context=context) if proxy else None,
+                trust_env=False,  # proxies come from agent.ship.proxy, CAs from agent.ship.tls
                 headers={"User-Agent": "serverops-agent"},
             )
         except ImportError as exc:  # http2 without the h2 package
@@ -146,7 +245,7 @@ class HttpxTransport:
         self._timeout = timeout
 
     def __repr__(self) -> str:
-        return f"HttpxTransport({self._url!r})"
+        return f"HttpxTransport({self._url!r}, proxy={self._proxy!r})"
 
     def set_token(self, token: SecretStr) -> None:
         """Use this token from the next request on."""
@@ -161,8 +260,10 @@ class HttpxTransport:
             response = await self._client.post(self._url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise RetryableShipError(f"timeout after {self._timeout:g} s") from exc
+        except (httpx.ConnectError, httpx.ProxyError) as exc:
+            raise connection_failure(self._url, self._proxy, exc, connecting=True) from exc
         except httpx.TransportError as exc:
-            raise RetryableShipError(f"connection error: {type(exc).__name__}") from exc
+            raise connection_failure(self._url, self._proxy, exc, connecting=False) from exc
         return Answer(response.status_code, response.headers.get("Retry-After"), response.content)
 
     async def aclose(self) -> None:
@@ -178,8 +279,21 @@ def make_transport(
     concurrency: int,
     timeout: float,
     http2: bool = False,
+    proxy: ProxyChoice | None = None,
+    ca_file: Path | None = None,
 ) -> Transport:
-    """Build the named transport for the ingest URL (already checked by :func:`check_url`)."""
+    """Build the named transport for the ingest URL (already checked by :func:`check_url`),
+    through ``proxy`` (None: direct), trusting the system store plus ``ca_file``."""
     if name == "httpx" or http2:
-        return HttpxTransport(url, token, concurrency=concurrency, timeout=timeout, http2=http2)
-    return AiohttpTransport(url, token, concurrency=concurrency, timeout=timeout)
+        return HttpxTransport(
+            url,
+            token,
+            concurrency=concurrency,
+            timeout=timeout,
+            http2=http2,
+            proxy=proxy,
+            ca_file=ca_file,
+        )
+    return AiohttpTransport(
+        url, token, concurrency=concurrency, timeout=timeout, proxy=proxy, ca_file=ca_file
+    )
