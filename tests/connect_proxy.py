@@ -59,6 +59,10 @@ class ConnectProxy:
         self._ready.set()
         self._loop.run_forever()
         server.close()
+        tunnels = asyncio.all_tasks(self._loop)  # open tunnels: end them before closing
+        for task in tunnels:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tunnels, return_exceptions=True))
         self._loop.close()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -85,6 +85,11 @@ def connection_failure(
 
 def _reason(exc: BaseException) -> str:
     for cause in _chain(exc):
+        status = _proxy_status(cause)
+        if status:
+            return f"the proxy answered {status}"
+        if type(cause).__module__ not in ("ssl", "socket", "builtins"):
+            continue  # a library's wrapper: its text can quote the proxy URL
         if isinstance(cause, ssl.SSLCertVerificationError):
             return (
                 f"TLS certificate not trusted ({cause.verify_message}); "
@@ -96,9 +101,6 @@ def _reason(exc: BaseException) -> str:
             return f"name not resolved ({cause.strerror})"
         if isinstance(cause, OSError) and cause.errno:
             return os.strerror(cause.errno)
-        status = _proxy_status(cause)
-        if status:
-            return f"the proxy answered {status}"
     return type(exc).__name__
 
 
@@ -232,9 +234,7 @@ class HttpxTransport:
                 http2=http2,
                 transport=transport,  # type: ignore[arg-type]
                 verify=context,
-                # The proxy's own TLS (an https:// proxy) trusts the same CAs; httpx moves
-                # user:password from the URL into Proxy-Authorization.
-                proxy=httpx.Proxy(proxy.url, ssl_context=context) if proxy else None,
+                proxy=_httpx_proxy(proxy, ca_file),
                 trust_env=False,  # proxies come from agent.ship.proxy, CAs from agent.ship.tls
                 headers={"User-Agent": "serverops-agent"},
             )
@@ -269,6 +269,18 @@ class HttpxTransport:
     async def aclose(self) -> None:
         """Close the client and its connections."""
         await self._client.aclose()
+
+
+def _httpx_proxy(proxy: ProxyChoice | None, ca_file: Path | None) -> object | None:
+    """httpx's Proxy: user:password move from the URL into Proxy-Authorization; the TLS of
+    an https:// proxy trusts the same CAs as the API's (httpcore refuses a context for an
+    http:// one)."""
+    import httpx
+
+    if proxy is None:
+        return None
+    is_tls = proxy.url.startswith("https://")
+    return httpx.Proxy(proxy.url, ssl_context=tls_context(ca_file) if is_tls else None)
 
 
 def make_transport(
