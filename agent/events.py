@@ -31,6 +31,8 @@ SHIP_DEAD_LETTERED = "ship.dead_lettered"  # the API rejected an entry for good
 SHIP_STOPPED = "ship.stopped"  # the uploader stopped (what is left stays spooled)
 SHIP_FAILED = "ship.failed"  # the uploader ended with an error: the daemon stops
 TOKEN_RELOAD_FAILED = "token.reload_failed"  # a re-read of the token failed: old one kept
+# networks (agent/ship/proxy.py): which proxy carries requests, said once per transport
+SHIP_PROXY = "ship.proxy"
 
 # -- app: the daemon's life (agent/app) ---------------------------------------------------
 AGENT_STARTED = "agent.started"

@@ -256,9 +256,7 @@ class Receiver:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            self._loop.create_server(
-                lambda: _Connection(self.state), "127.0.0.1", 0, ssl=self._tls
-            )
+            self._loop.create_server(lambda: _Connection(self.state), "127.0.0.1", 0, ssl=self._tls)
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()

@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 from agent.app.check import run_checks
 from agent.app.config import load_config
 from agent.cli.main import app
-from agent.errors import RetryableShipError
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
-from agent.ship.transport import Answer
+from agent.ship.transport import Answer, connection_failure
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 from agent.testing import FakeTransport, api_error, make_records
 
@@ -113,11 +112,12 @@ class TestCheck:
             try:
                 raise ssl.SSLCertVerificationError("certificate verify failed")
             except ssl.SSLError as exc:
-                raise RetryableShipError("connection error: SSLCertVerificationError") from exc
+                raise connection_failure(config.api.url, None, exc, connecting=True) from exc
 
         results = {r.name: r for r in run_checks(config, transport=FakeTransport(handler))}
         failed = results["api reachable"]
         assert not failed.ok and "certificate verify failed" in failed.detail
+        assert "cannot connect to 127.0.0.1:9: TLS certificate not trusted" in failed.detail
         assert "api token" not in results
 
 

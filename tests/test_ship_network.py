@@ -149,7 +149,9 @@ def test_a_refused_connect_names_api_and_proxy_never_the_credentials(
     )
     assert "407" in message
     assert "wr0ng" not in message and "agent" not in message
-    assert "wr0ng" not in repr(options) and "wr0ng" not in repr(transport_for(options, SecretStr("")))
+    assert "wr0ng" not in repr(options) and "wr0ng" not in repr(
+        transport_for(options, SecretStr(""))
+    )
 
 
 @pytest.mark.parametrize("name", TRANSPORTS)
@@ -172,9 +174,11 @@ def test_a_certificate_for_another_name_is_refused(
     """ca_file adds trust in the CA; the host name is still checked."""
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     context = server_context(ca, "other.test")
-    with Receiver(token=TOKEN, tls=context, url_host=API_HOST) as rx:
-        with pytest.raises(RetryableShipError, match="TLS certificate not trusted"):
-            send_one(UploaderOptions(rx.url, transport=name, ca_file=ca_file))
+    with (
+        Receiver(token=TOKEN, tls=context, url_host=API_HOST) as rx,
+        pytest.raises(RetryableShipError, match="TLS certificate not trusted"),
+    ):
+        send_one(UploaderOptions(rx.url, transport=name, ca_file=ca_file))
 
 
 @pytest.mark.parametrize("name", TRANSPORTS)
@@ -211,8 +215,7 @@ def test_a_dead_proxy_is_named_with_the_api(name: str, tls_rx: Receiver, ca_file
     with pytest.raises(RetryableShipError) as caught:
         send_one(options)
     assert str(caught.value) == (
-        f"cannot connect to {API_HOST}:{tls_rx.port} through proxy 127.0.0.1:9: "
-        "Connection refused"
+        f"cannot connect to {API_HOST}:{tls_rx.port} through proxy 127.0.0.1:9: Connection refused"
     )
 
 

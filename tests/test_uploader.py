@@ -324,9 +324,13 @@ def test_api_config_defaults_are_the_uploader_options_defaults() -> None:
             assert options[name] == field.default, f"default of {name} drifted"
 
 
-def test_uploader_options_copies_every_api_key() -> None:
+def test_uploader_options_copies_every_api_key(tmp_path: Path) -> None:
     """uploader_options maps each [api] value (none left at a default) and nothing else."""
+    from tls import make_ca, write_ca_file
+
     api = ApiConfig(
+        proxy="http://proxy.example:3128",
+        ca_file=write_ca_file(make_ca(), tmp_path / "ca.pem"),
         url="https://ingest.example",
         allow_insecure_http=True,
         concurrency=3,

@@ -3,7 +3,10 @@
 Checks, each independent so one failure does not hide the others:
 config valid; each server's log readable (or its directory, if the server has not started
 yet); the state directory writable; a token present and shaped like a ServerOps token; the
-API reachable (DNS, TCP, TLS with certificate verification) and the token accepted.
+API reachable (DNS, TCP, TLS with certificate verification) and the token accepted. Behind
+a proxy (``api.proxy``, or HTTPS_PROXY/HTTP_PROXY from the environment ``check`` runs in,
+which may differ from the service's) the check names it and skips the local DNS lookup,
+as the proxy resolves the API's name.
 
 The token is tested without storing anything: an empty JSON object is POSTed to
 ``/logs``. The API requires ``level`` and ``message``, so a valid token gets
@@ -31,6 +34,7 @@ from agent.app.config import AgentConfig, read_token, token_format_ok, token_sou
 from agent.app.wiring import uploader_options
 from agent.errors import AgentError, ConfigError, RetryableShipError
 from agent.ship.options import transport_for
+from agent.ship.proxy import choose_proxy
 from agent.ship.retry import parse_error
 from agent.ship.transport import Answer, Transport
 from agent.state.statedir import ensure_state_dir
@@ -106,13 +110,13 @@ def _check_api(
     config: AgentConfig, token: SecretStr | None, transport: Transport | None
 ) -> list[CheckResult]:
     url = config.api.url
+    results: list[CheckResult] = []
     if transport is None:
-        host = urlsplit(url).hostname or ""
-        port = urlsplit(url).port or (443 if url.startswith("https") else 80)
-        try:
-            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            return [CheckResult("api dns", False, f"{host}: {exc}")]
+        route = _check_route(config)
+        if route is not None:
+            if not route.ok:
+                return [route]
+            results.append(route)
         try:
             # No token: no Authorization header, reachability only.
             transport = transport_for(uploader_options(config), token or SecretStr(""))
@@ -121,13 +125,32 @@ def _check_api(
     try:
         answer = asyncio.run(_probe(transport))
     except RetryableShipError as exc:
-        # The transport's message and its cause name the host, never the headers.
-        cause = f" ({exc.__cause__})" if exc.__cause__ and str(exc.__cause__) else ""
-        return [CheckResult("api reachable", False, f"{url}: {exc}{cause}")]
-    results = [CheckResult("api reachable", True, f"{url} answered HTTP {answer.status}")]
+        # The transport's message names host:port, the proxy and the cause; never the
+        # library's own text (it can quote the proxy URL with its password) or headers.
+        return [*results, CheckResult("api reachable", False, f"{url}: {exc}")]
+    results.append(CheckResult("api reachable", True, f"{url} answered HTTP {answer.status}"))
     if token is not None:
         results.append(_token_verdict(answer))
     return results
+
+
+def _check_route(config: AgentConfig) -> CheckResult | None:
+    """The proxy in use (a PASS), a FAIL (an unusable proxy setting, or the API's name does
+    not resolve here), or None: a direct connection, and the name resolves."""
+    url = config.api.url
+    try:
+        proxy = choose_proxy(url, config.api.proxy, os.environ)
+    except ConfigError as exc:
+        return CheckResult("api proxy", False, str(exc))
+    if proxy is not None:  # the proxy resolves the API's name, not this host
+        return CheckResult("api proxy", True, f"via {proxy.display()}")
+    host = urlsplit(url).hostname or ""
+    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return CheckResult("api dns", False, f"{host}: {exc}")
+    return None
 
 
 async def _probe(transport: Transport) -> Answer:

@@ -20,6 +20,7 @@ API, and of the proxy when there is one, never the proxy's credentials.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import ssl
@@ -30,9 +31,12 @@ from typing import Literal, Protocol
 
 from pydantic import SecretStr
 
+from agent import events
 from agent.errors import ConfigError, RetryableShipError
 from agent.ship.proxy import ProxyChoice, host_port
 from agent.ship.tls import tls_context
+
+log = logging.getLogger(__name__)
 
 TransportName = Literal["aiohttp", "httpx"]
 
@@ -91,8 +95,9 @@ def _reason(exc: BaseException) -> str:
         if type(cause).__module__ not in ("ssl", "socket", "builtins"):
             continue  # a library's wrapper: its text can quote the proxy URL
         if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = getattr(cause, "verify_message", None) or str(cause)
             return (
-                f"TLS certificate not trusted ({cause.verify_message}); "
+                f"TLS certificate not trusted ({detail}); "
                 "if the API (or a TLS-inspecting proxy) uses a private CA, set api.ca_file"
             )
         if isinstance(cause, ssl.SSLError):
@@ -163,9 +168,7 @@ class AiohttpTransport:
     def _open(self):  # the session must be created inside the running event loop
         import aiohttp
 
-        connector = aiohttp.TCPConnector(
-            limit=self._concurrency, ttl_dns_cache=300, ssl=self._tls
-        )
+        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300, ssl=self._tls)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -185,9 +188,7 @@ class AiohttpTransport:
         # (on the CONNECT for an https API, on the request itself for an http one).
         proxy = self._proxy.url if self._proxy is not None else None
         try:
-            async with session.post(
-                self._url, data=body, headers=headers, proxy=proxy
-            ) as response:
+            async with session.post(self._url, data=body, headers=headers, proxy=proxy) as response:
                 data = await response.read()
                 return Answer(response.status, response.headers.get("Retry-After"), data)
         except TimeoutError as exc:
@@ -296,6 +297,8 @@ def make_transport(
 ) -> Transport:
     """Build the named transport for the ingest URL (already checked by :func:`check_url`),
     through ``proxy`` (None: direct), trusting the system store plus ``ca_file``."""
+    if proxy is not None:  # the environment can change the route: say which one is taken
+        log.info("%s: to %s via proxy %s", events.SHIP_PROXY, host_port(url), proxy.display())
     if name == "httpx" or http2:
         return HttpxTransport(
             url,
