@@ -5,7 +5,8 @@ Proxy-Authorization header) and resolves names itself through ``hosts`` (so the 
 needs to resolve the API's name, as behind a real proxy). It can demand credentials
 (``require_auth="user:pass"``, else 407); a target it cannot reach gets 502.
 
-``with ConnectProxy(hosts={"api.test": "127.0.0.1"}) as proxy: ... proxy.url``
+``with ConnectProxy(hosts={"api.test": "127.0.0.1"}) as proxy: ... proxy.url``; with
+``tls=`` (a server context) it is an https:// proxy.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl
 import threading
 from collections.abc import Mapping
 
@@ -21,9 +23,15 @@ class ConnectProxy:
     """The proxy in a background thread; read ``connects``/``forwards``/``auth`` after use."""
 
     def __init__(
-        self, hosts: Mapping[str, str] | None = None, require_auth: str | None = None
+        self,
+        hosts: Mapping[str, str] | None = None,
+        require_auth: str | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: an https:// proxy (the client speaks TLS to it, then TLS inside)."""
         self.hosts = dict(hosts or {})
+        self._tls = tls
         self.require_auth = require_auth
         self.connects: list[str] = []  # "host:port" of every CONNECT
         self.forwards: list[str] = []  # "host:port" of every plain-http request forwarded
@@ -37,11 +45,15 @@ class ConnectProxy:
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self._scheme}://127.0.0.1:{self.port}"
 
     def url_with(self, credentials: str) -> str:
         """``http://user:pass@127.0.0.1:PORT``."""
-        return f"http://{credentials}@127.0.0.1:{self.port}"
+        return f"{self._scheme}://{credentials}@127.0.0.1:{self.port}"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self._tls is not None else "http"
 
     def __enter__(self) -> ConnectProxy:
         self._thread.start()
@@ -55,7 +67,9 @@ class ConnectProxy:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._client, "127.0.0.1", 0))
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._client, "127.0.0.1", 0, ssl=self._tls)
+        )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()

@@ -16,7 +16,8 @@ from agent.app.config import load_config
 from agent.cli.main import app
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
-from agent.ship.transport import Answer, connection_failure
+from agent.ship.connection_errors import connection_failure
+from agent.ship.transport import Answer
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 from agent.testing import FakeTransport, api_error, make_records
 

@@ -229,3 +229,15 @@ def test_an_unreachable_target_behind_the_proxy(name: str, proxy: ConnectProxy) 
         f"cannot connect to api.test:9 through proxy 127.0.0.1:{proxy.port}: "
         "the proxy answered 502 Bad Gateway"
     )
+
+
+@pytest.mark.parametrize("name", TRANSPORTS)
+def test_an_https_proxy_is_trusted_through_ca_file(
+    name: str, ca: trustme.CA, tls_rx: Receiver, ca_file: Path
+) -> None:
+    """An https:// proxy (TLS to the proxy, TLS inside the tunnel): both verified by ca_file."""
+    context = server_context(ca, "127.0.0.1")
+    with ConnectProxy(hosts={API_HOST: "127.0.0.1"}, tls=context) as proxy:
+        options = UploaderOptions(tls_rx.url, transport=name, ca_file=ca_file, proxy=proxy.url)
+        assert send_one(options).status == 201
+    assert proxy.url.startswith("https://") and len(proxy.connects) == 1

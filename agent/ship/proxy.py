@@ -48,17 +48,6 @@ class ProxyChoice:
         """``host:port`` of the proxy, for messages (no credentials)."""
         return host_port(self.url)
 
-    @property
-    def has_credentials(self) -> bool:
-        """True when the URL carries a user name or password."""
-        parts = urlsplit(self.url)
-        return bool(parts.username or parts.password)
-
-    def without_credentials(self) -> str:
-        """The proxy URL with any ``user:password@`` removed."""
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{self.host_port}"
-
     def display(self) -> str:
         """How messages name it: ``proxy.corp:3128 (from HTTPS_PROXY)``."""
         return f"{self.host_port} (from {self.source})"
