@@ -52,11 +52,12 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from agent.cli import backfill, ops, parse
+    from agent.cli import backfill, deadletter, ops, parse
 
     ops.register(app)
     parse.register(app)
     backfill.register(app)
+    deadletter.register(app)
 
 
 _register_commands()
