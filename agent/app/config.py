@@ -260,8 +260,23 @@ def _describe(exc: ValidationError, path: Path) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        problems.append(f"{path}: {key}: {message}")
+        variable = _env_variable_for(error["loc"])
+        where = f"environment variable {variable} ({key})" if variable else f"{path}: {key}"
+        problems.append(f"{where}: {message}")
     return "\n".join(problems)
+
+
+def _env_variable_for(loc: tuple[int | str, ...]) -> str | None:
+    """The ``SERVEROPS_*`` variable that set the value at ``loc``, if one did: the
+    environment wins over the file, so a bad value there is the variable's fault. The
+    longest match counts (``SERVEROPS_API__CONCURRENCY`` before a JSON ``SERVEROPS_API``)."""
+    present = {name.upper(): name for name in os.environ if name.upper().startswith("SERVEROPS_")}
+    parts = [str(part).upper() for part in loc]
+    for length in range(len(parts), 0, -1):
+        name = "SERVEROPS_" + "__".join(parts[:length])
+        if name in present:
+            return present[name]
+    return None
 
 
 def _check_transport_security(api: ApiConfig, path: Path) -> None:

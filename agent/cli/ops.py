@@ -69,9 +69,10 @@ def status(
 ) -> None:
     """Show whether the daemon runs and is healthy, and its backlog.
 
-    Shows the spool, the lag per server, last success and last error. Liveness is the state dir's lock, not a heartbeat. Exit codes: 0 healthy, 1 degraded
-    (sending paused, stalled, dead letters waiting), 3 not running, 2 usage error or
-    unreadable state. Reads only, so it works while the daemon runs.
+    Shows the spool, the lag per server, last success and last error. Liveness is the
+    state dir's lock, not a heartbeat. Exit codes: 0 healthy, 1 degraded (sending paused,
+    stalled, dead letters waiting), 3 not running, 2 usage error or unreadable state.
+    Reads only, so it works while the daemon runs.
     """
     try:
         loaded = load_config(config)

@@ -15,6 +15,7 @@ appending here meanwhile.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +25,12 @@ from typing import Any
 
 import orjson
 
+from agent import events
 from agent.errors import UnreadableStateError
 from agent.state.spool import Record, Spool
 from agent.state.statedir import ensure_state_dir
+
+log = logging.getLogger(__name__)
 
 DEAD_LETTER_FILE = "dead-letter.ndjson"
 MAX_ANSWER_BYTES = 64 * 1024
@@ -139,6 +143,13 @@ def replay(path: Path, spool: Spool, chosen: Selector) -> ReplayResult:
     _rewrite(path, keep)
     result.replayed = [r.event_id for r in records]
     result.kept = len(keep)
+    log.info(
+        "%s: %d entries back in the spool, %d left in %s",
+        events.DEADLETTER_REPLAYED,
+        len(records),
+        result.kept,
+        path,
+    )
     return result
 
 

@@ -16,12 +16,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent import events
 from agent.errors import StateLockedError, UnreadableStateError
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE = "agent.lock"
 LOCK_MODE = 0o600
@@ -63,7 +67,17 @@ def acquire(state_dir: Path, *, wait_seconds: float = 0.0) -> StateLock:
     except OSError as exc:
         raise UnreadableStateError(f"{path}: cannot open the lock file: {exc.strerror}") from exc
     deadline = time.monotonic() + wait_seconds
+    waited = False
     while not _try_lock(fd, fcntl.LOCK_EX):
+        if not waited and wait_seconds > 0:
+            waited = True
+            log.info(
+                "%s: pid %s holds %s; waiting up to %.0f s for it to finish",
+                events.STATE_LOCK_WAIT,
+                _read_pid(fd) or "unknown",
+                path,
+                wait_seconds,
+            )
         if time.monotonic() >= deadline:
             pid = _read_pid(fd)
             os.close(fd)
