@@ -83,7 +83,7 @@ class TestTheRule:
         token_file.write_text(TOKEN)
         config = AgentConfig.model_validate({"api": {"token_file": token_file}})
         monkeypatch.setenv("SERVEROPS_TOKEN", "")
-        with pytest.raises(ConfigError, match="environment variable SERVEROPS_TOKEN: .*empty"):
+        with pytest.raises(ConfigError, match=r"environment variable SERVEROPS_TOKEN: .*empty"):
             read_token(config.api)
 
     def test_reload_keeps_the_old_token(self, tmp_path: Path) -> None:
