@@ -131,11 +131,12 @@ def replay(path: Path, spool: Spool, chosen: Selector) -> ReplayResult:
     for line in _lines(path):
         record = _record(line)
         spooled = _as_record(record) if chosen(record) else None
-        if spooled is None:
-            result.unreplayable += chosen(record)
-            keep.append(line)
-        else:
+        if spooled is not None:
             records.append(spooled)
+            continue
+        keep.append(line)
+        if chosen(record):
+            result.unreplayable += 1
     if not records:
         result.kept = len(keep)
         return result
