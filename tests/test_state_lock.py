@@ -88,7 +88,7 @@ def hold_lock(state_dir: Path) -> subprocess.Popen[str]:
 
 
 class TestTwoAgents:
-    def test_second_run_exits_2_naming_the_pid_and_nothing_is_sent_twice(
+    def test_second_run_and_backfill_exit_2_naming_the_pid_nothing_sent_twice(
         self, tmp_path: Path
     ) -> None:
         with Receiver(token=TOKEN) as rx:
@@ -99,6 +99,10 @@ class TestTwoAgents:
                 second = cli("run", "--config", str(config))
                 assert second.returncode == 2, second.stderr
                 assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+                logs = str(tmp_path / "survival" / "logs")
+                backfill = cli("backfill", logs, "--config", str(config))
+                assert backfill.returncode == 2, backfill.stderr
+                assert f"pid {first.pid}" in backfill.stderr
                 lock_file = tmp_path / "state" / state_lock.LOCK_FILE
                 assert lock_file.stat().st_mode & 0o777 == 0o600
                 assert lock_file.read_text().strip() == str(first.pid)

@@ -2,8 +2,10 @@
 
 Checks, each independent so one failure does not hide the others:
 config valid; each server's log readable (or its directory, if the server has not started
-yet); the state directory writable; a token present and shaped like a ServerOps token; the
-API reachable (DNS, TCP, TLS with certificate verification) and the token accepted.
+yet); the state directory writable; a token that passes the daemon's own rule
+(:func:`agent.ship.auth.validate_token`), with the source it was read from named
+(``--token-file``, the systemd credential in ``$CREDENTIALS_DIRECTORY``, or what ``run``
+reads); the API reachable (DNS, TCP, TLS with certificate verification) and the token accepted.
 
 The token is tested without storing anything: an empty JSON object is POSTed to
 ``/logs``. The API requires ``level`` and ``message``, so a valid token gets

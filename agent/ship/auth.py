@@ -1,4 +1,5 @@
-"""The API token as the uploader sees it: redacted everywhere, reloadable.
+"""The API token as the uploader sees it: redacted everywhere, reloadable, and the one
+rule a token must pass (:func:`validate_token`), wherever it is read.
 
 The token is held as :class:`pydantic.SecretStr` (``repr``/``str`` print ``**********``),
 the type config.py already uses, so no second secret type exists. Where it comes from

@@ -42,7 +42,7 @@ from agent.metrics import Metrics
 from agent.model import Checkpoint
 from agent.state import schema
 from agent.state.schema import SCHEMA_VERSION, record_size
-from agent.state.statedir import file_size_limit_hit
+from agent.state.statedir import write_failure
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -147,9 +147,8 @@ class Spool:
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
             except sqlite3.Error as exc:
-                raise SpoolError(
-                    f"spool: cannot append to {self.options.path}: {self._why(exc)}"
-                ) from exc
+                why = write_failure(exc, self.options.path)
+                raise SpoolError(f"spool: cannot append to {self.options.path}: {why}") from exc
             self._depth += len(rows)
             self._bytes += added
             if checkpoint is not None:
@@ -281,9 +280,8 @@ class Spool:
                             (schema.DEAD_LETTERED, len(ids)),
                         )
             except sqlite3.Error as exc:
-                raise SpoolError(
-                    f"spool: cannot remove from {self.options.path}: {self._why(exc)}"
-                ) from exc
+                why = write_failure(exc, self.options.path)
+                raise SpoolError(f"spool: cannot remove from {self.options.path}: {why}") from exc
             if cursor.rowcount == len(ids):
                 self._depth -= len(ids)
                 self._bytes -= sum(r.size for r in records)
@@ -308,15 +306,6 @@ class Spool:
             " SET offset = excluded.offset, updated = excluded.updated",
             (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
         )
-
-    def _why(self, exc: sqlite3.Error) -> str:
-        """SQLite's message, or the file-size limit behind its "disk I/O error"."""
-        message = str(exc)
-        if "I/O" not in message and "full" not in message:
-            return message
-        path = self.options.path
-        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")]
-        return file_size_limit_hit(files) or message
 
     def _recount(self) -> None:
         self._depth, self._bytes = schema.count_entries(self._db)

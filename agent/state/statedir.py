@@ -62,3 +62,13 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def write_failure(exc: Exception, database: Path) -> str:
+    """What a failed SQLite write to ``database`` means: its message, or the file-size
+    limit behind its "disk I/O error" / "database or disk is full"."""
+    message = str(exc)
+    if "I/O" not in message and "full" not in message:
+        return message
+    files = [database, *(database.with_name(database.name + s) for s in ("-wal", "-journal"))]
+    return file_size_limit_hit(files) or message
