@@ -5,6 +5,8 @@ AgentError
 ├── PathError            a path given on the command line names nothing readable (exit 2)
 ├── SourceError          a log source cannot be opened or read
 ├── SpoolError           the spool database cannot be opened, migrated or written
+├── StateLockedError     another process holds the state dir's lock (exit 2)
+├── UnreadableStateError the state dir cannot be read by this user (exit 2)
 └── ShipError            delivering entries to the API failed
     ├── RetryableShipError   transient: retry with backoff (5xx, 429, timeouts, bad gateways,
     │                        refused connections); carries ``status`` (None when no HTTP answer
@@ -102,3 +104,19 @@ class FatalShipError(ShipError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+# -- the state directory's lock and readability (issue 10) ------------------------------
+
+
+class StateLockedError(AgentError):
+    """Another live process holds the state dir's lock (exit 2); ``pid`` is the holder's,
+    None when it could not be read."""
+
+    def __init__(self, message: str, *, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
+class UnreadableStateError(AgentError):
+    """The state dir or a file in it cannot be read by this user (exit 2, with a hint)."""

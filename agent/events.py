@@ -47,3 +47,8 @@ SYSTEMD_NOTIFY_FAILED = "systemd.notify_failed"  # sd_notify could not reach sys
 # -- backfill (agent/backfill) ------------------------------------------------------------
 BACKFILL_PROGRESS = "backfill.progress"  # periodic progress line when not on a terminal
 BACKFILL_FILE_FAILED = "backfill.file_failed"  # one file could not be read (others go on)
+
+# -- issue 10: the state dir's lock, dead letters, debug lines ---------------------------
+SPOOL_CHECKPOINT = "spool.checkpoint"  # debug: a checkpoint committed with its entries
+STATE_LOCK_WAIT = "state.lock_wait"  # another process holds the state dir: waiting for it
+DEADLETTER_REPLAYED = "deadletter.replayed"  # dead letters put back in the spool

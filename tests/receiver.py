@@ -70,6 +70,7 @@ class Faults:
     forbidden: bool = False
     poisoned: set[str] = field(default_factory=set)  # event_ids answered 400 bad_request
     seed: int = 1
+    max_body_bytes: int = 0  # bodies larger than this are answered 413 (0: no limit)
 
 
 class ReceiverState:
@@ -114,6 +115,8 @@ class ReceiverState:
                 b"Retry-After: " + faults.retry_after.encode() + b"\r\n",
                 orjson.dumps(_QUOTA),
             )
+        if faults.max_body_bytes and len(body) > faults.max_body_bytes:
+            return _error(413, "payload_too_large", "entry too large")
         key = headers.get(b"idempotency-key", b"").decode()
         try:
             doc = orjson.loads(body)

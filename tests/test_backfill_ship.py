@@ -23,6 +23,11 @@ from agent.parse.reader import ReaderOptions
 from agent.state.spool import Spool, SpoolOptions
 
 TOKEN = "so_test_backfill0000"
+# A child process that holds the state dir's lock until its stdin closes.
+HOLD_LOCK = (
+    "import sys; from pathlib import Path; from agent.state import lock;"
+    " held = lock.acquire(Path(sys.argv[1])); print('locked', flush=True); sys.stdin.read()"
+)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -201,26 +206,27 @@ def test_checkpoints_saved_behind_keep_the_latest_and_are_listed(tmp_path: Path)
 
 
 def test_refuses_to_ship_while_the_daemon_runs(tmp_path: Path) -> None:
-    """A live daemon on the same state dir (fresh heartbeat, pid alive): exit 1, nothing
-    spooled or sent; a heartbeat whose process has exited does not block."""
+    """Another live process holding the state dir's lock (as the daemon does): exit 2
+    naming its pid, nothing spooled or sent; once it has exited, backfill ships."""
     make_log_set(tmp_path / "logs", count=10)
-    spool = open_spool(tmp_path)
-    spool.publish_status({"pid": str(os.getpid())}, time.time())
-    spool.close()
-    with Receiver(token=TOKEN) as rx:
-        config = write_config(tmp_path, rx.url)
-        code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
-        assert code == 1 and f"the daemon (pid {os.getpid()}) is running" in stderr
-        assert rx.state.accepted_total == 0 and open_spool(tmp_path).checkpoints(SERVER) == []
-        gone = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.getpid())"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        spool = open_spool(tmp_path)
-        spool.publish_status({"pid": gone.stdout.strip()}, time.time())  # stopped just now
-        spool.close()
-        code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
+    open_spool(tmp_path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "state")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with Receiver(token=TOKEN) as rx:
+            config = write_config(tmp_path, rx.url)
+            code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
+            assert code == 2 and f"(pid {holder.pid})" in stderr, stderr
+            assert rx.state.accepted_total == 0 and open_spool(tmp_path).checkpoints(SERVER) == []
+            holder.communicate("", timeout=30)  # the holder exits: the kernel drops its lock
+            code, _, stderr = run_cli(str(tmp_path / "logs"), "--config", str(config))
+    finally:
+        holder.kill()
+        holder.wait()
     assert code == 0, stderr
     assert rx.state.accepted_total == 60

@@ -37,9 +37,9 @@ def squeezed(text: str) -> str:
     return re.sub(r"[\s│]+", "", text)
 
 
-def test_the_five_commands_are_registered() -> None:
+def test_the_six_commands_are_registered() -> None:
     """The commands the README documents are the ones the app has."""
-    assert COMMANDS == ["backfill", "check", "parse", "run", "status"]
+    assert COMMANDS == ["backfill", "check", "deadletter", "parse", "run", "status"]
 
 
 @pytest.mark.parametrize("columns", [80, 200])

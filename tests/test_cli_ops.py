@@ -18,6 +18,7 @@ from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
 from agent.ship.connection_errors import connection_failure
 from agent.ship.transport import Answer
+from agent.state import lock as state_lock
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 from agent.testing import FakeTransport, api_error, make_records
 
@@ -138,10 +139,12 @@ class TestStatus:
         spool.publish_status(
             {"last_success": "2026-11-22T10:00:00Z", "paused": "quota"}, time.time()
         )
-        result = runner.invoke(app, ["status", "--config", str(config)])
+        with state_lock.acquire(tmp_path / "state"):  # as the daemon holds it
+            result = runner.invoke(app, ["status", "--config", str(config)])
         stats = spool.stats()
         spool.close()
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # degraded: sending paused
+        assert f"daemon:        running (pid {os.getpid()})" in result.output
         assert f"5 entries pending, {stats.bytes} bytes" in result.output  # the cap's figure
         lag = log.stat().st_size - 100
         assert f"server survival: 5 pending, lag {lag} bytes" in result.output
@@ -149,9 +152,9 @@ class TestStatus:
         assert "sending:       paused: quota" in result.output
         assert "last success:  2026-11-22T10:00:00Z" in result.output
 
-    def test_without_a_spool_it_says_so(self, tmp_path: Path) -> None:
-        """Before the first run there is no database: a clear message, exit 1."""
+    def test_without_a_spool_it_says_not_running(self, tmp_path: Path) -> None:
+        """Before the first run there is no state dir: not running, exit 3, no traceback."""
         config = write_config(tmp_path, "https://api.example.com")
         result = runner.invoke(app, ["status", "--config", str(config)])
-        assert result.exit_code == 1
-        assert "no spool database yet" in result.output
+        assert result.exit_code == 3, result.output
+        assert "health:        not running" in result.output

@@ -7,12 +7,13 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from agent.app.config import AgentConfig
-from agent.app.status import read_status
+from agent.app.status import Health, StatusReport, read_status
 from agent.errors import SpoolError
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint
@@ -113,7 +114,8 @@ class TestStatusFigures:
             "paused": "quota",
             "last_success": "2026-01-01T00:00:00Z",
         }
-        assert report.daemon_updated == now and report.daemon_running
+        assert report.daemon_updated == now
+        assert not report.daemon_running  # liveness is the lock, which nobody holds here
 
 
 class TestSpoolReader:
@@ -165,3 +167,42 @@ class TestSpoolReader:
         path.write_bytes(b"not a database at all" * 100)
         with pytest.raises(SpoolError, match=re.escape(str(path))):
             SpoolReader.open(path).stats()
+
+
+class TestHealth:
+    """The verdict from what the daemon published, under a live lock (pid set)."""
+
+    def report(self, tmp_path: Path, **values: str) -> StatusReport:
+        now = time.time()
+        return StatusReport(
+            tmp_path / SPOOL_FILE,
+            [],
+            pid=4242,
+            pending=int(values.pop("pending", "0")),
+            daemon={"last_error": "none", **values},
+            daemon_updated=now - 2,
+            checked_at=now,
+        )
+
+    def test_healthy_and_not_running(self, tmp_path: Path) -> None:
+        report = self.report(tmp_path)
+        assert report.health == Health.HEALTHY and report.problems() == []
+        report.pid = None
+        assert report.health == Health.NOT_RUNNING
+
+    def test_sending_stalled_after_errors_with_entries_waiting(self, tmp_path: Path) -> None:
+        long_ago = datetime.fromtimestamp(time.time() - 900, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stalled = self.report(tmp_path, pending="5", last_error="timeout", last_success=long_ago)
+        assert stalled.health == Health.DEGRADED
+        assert stalled.problems() == ["stalled: nothing sent for 300 s"]
+        recent = datetime.fromtimestamp(time.time() - 10, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert (
+            self.report(tmp_path, pending="5", last_error="timeout", last_success=recent).problems()
+            == []
+        )
+
+    def test_dead_letters_waiting_degrade(self, tmp_path: Path) -> None:
+        report = self.report(tmp_path)
+        report.dead_letters_waiting = 2
+        assert report.health == Health.DEGRADED
+        assert report.problems() == ["dead letters: 2 waiting (serverops-agent deadletter list)"]

@@ -2,11 +2,13 @@
 
 Checks, each independent so one failure does not hide the others:
 config valid; each server's log readable (or its directory, if the server has not started
-yet); the state directory writable; a token present and shaped like a ServerOps token; the
-API reachable (DNS, TCP, TLS with certificate verification) and the token accepted. Behind
-a proxy (``api.proxy``, or HTTPS_PROXY/HTTP_PROXY from the environment ``check`` runs in,
-which may differ from the service's) the check names it and skips the local DNS lookup,
-as the proxy resolves the API's name.
+yet); the state directory writable; a token that passes the daemon's own rule
+(:func:`agent.ship.auth.validate_token`), with the source it was read from named
+(``--token-file``, the systemd credential in ``$CREDENTIALS_DIRECTORY``, or what ``run``
+reads); the API reachable (DNS, TCP, TLS with certificate verification) and the token
+accepted. Behind a proxy (``api.proxy``, or HTTPS_PROXY/HTTP_PROXY from the environment
+``check`` runs in, which may differ from the service's) the check names it and skips the
+local DNS lookup, as the proxy resolves the API's name.
 
 The token is tested without storing anything: an empty JSON object is POSTed to
 ``/logs``. The API requires ``level`` and ``message``, so a valid token gets
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -30,9 +33,16 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from agent.app.config import AgentConfig, read_token, token_format_ok, token_source_description
+from agent.app.config import (
+    TOKEN_ENV,
+    AgentConfig,
+    read_token,
+    read_token_file,
+    token_source_description,
+)
 from agent.app.wiring import uploader_options
 from agent.errors import AgentError, ConfigError, RetryableShipError
+from agent.ship.auth import validate_token
 from agent.ship.options import transport_for
 from agent.ship.proxy import choose_proxy
 from agent.ship.retry import parse_error
@@ -50,15 +60,23 @@ class CheckResult:
     warning: bool = False  # passed, but worth the operator's attention
 
 
-def run_checks(config: AgentConfig, *, transport: Transport | None = None) -> list[CheckResult]:
+CREDENTIALS_ENV = "CREDENTIALS_DIRECTORY"  # set by systemd for a unit with LoadCredential=
+CREDENTIAL_NAME = "token"  # LoadCredential=token:/etc/serverops-agent/token (systemd/)
+STDIN_PATH = Path("-")
+
+
+def run_checks(
+    config: AgentConfig, *, transport: Transport | None = None, token_file: Path | None = None
+) -> list[CheckResult]:
     """Run every check; never raises for a failing check. ``transport`` replaces the
-    daemon's (and the DNS lookup) in tests."""
+    daemon's (and the DNS lookup) in tests; ``token_file`` (``--token-file``, ``-`` for
+    standard input) replaces the config's token source."""
     results = [CheckResult("config", True, "valid")]
     results += [_check_log(server.id, server.log) for server in config.servers]
     if not config.servers:
         results.append(CheckResult("servers", False, "no [[servers]] configured"))
     results.append(_check_state_dir(config.state.dir))
-    token_result, token = _check_token(config)
+    token_result, token = _check_token(config, token_file)
     results.append(token_result)
     results += _check_api(config, token, transport)
     return results
@@ -94,16 +112,40 @@ def _check_state_dir(state_dir: Path) -> CheckResult:
     return CheckResult("state dir", True, f"{state_dir} writable")
 
 
-def _check_token(config: AgentConfig) -> tuple[CheckResult, SecretStr | None]:
+def _check_token(
+    config: AgentConfig, token_file: Path | None
+) -> tuple[CheckResult, SecretStr | None]:
+    """The token by the daemon's own rule (agent/ship/auth.py), from the source named."""
     try:
-        token = read_token(config.api)
+        token, source = _load_token(config, token_file)
     except ConfigError as exc:
-        return CheckResult("token", False, str(exc)), None
-    source = token_source_description(config.api)
-    if not token_format_ok(token):
-        return CheckResult("token", False, f"from {source}: not a so_live_/so_test_ token"), None
+        hint = ""
+        if token_file is None:
+            hint = (
+                "; outside the service, pass the token with --token-file PATH"
+                " (or --token-file - on standard input)"
+            )
+        return CheckResult("token", False, f"{exc}{hint}"), None
     kind = "live" if token.get_secret_value().startswith("so_live_") else "test"
     return CheckResult("token", True, f"{kind} token from {source}"), token
+
+
+def _load_token(config: AgentConfig, token_file: Path | None) -> tuple[SecretStr, str]:
+    """The token and where it came from: ``--token-file``; else what ``run`` reads, with
+    the systemd credential (``$CREDENTIALS_DIRECTORY/token``) standing in for
+    ``api.token_file``, whose /run/credentials/ path exists only inside the service."""
+    if token_file == STDIN_PATH:
+        source = "--token-file - (standard input)"
+        return validate_token(sys.stdin.read(), source), source
+    if token_file is not None:
+        return read_token_file(token_file, "--token-file"), f"--token-file {token_file}"
+    credentials = os.environ.get(CREDENTIALS_ENV)
+    if credentials and os.environ.get(TOKEN_ENV) is None:
+        path = Path(credentials) / CREDENTIAL_NAME
+        if path.exists():
+            source = f"systemd credential {path} (${CREDENTIALS_ENV})"
+            return read_token_file(path, "systemd credential"), source
+    return read_token(config.api), token_source_description(config.api)
 
 
 def _check_api(

@@ -33,6 +33,7 @@ from agent.app.logsetup import LogFormat
 from agent.errors import ConfigError
 from agent.model import Tag
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
+from agent.ship.auth import TOKEN_PATTERN, validate_token
 from agent.ship.proxy import check_proxy_url
 from agent.ship.tls import check_ca_file
 from agent.ship.urls import check_url, is_loopback_host
@@ -40,7 +41,6 @@ from agent.ship.urls import check_url, is_loopback_host
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
 CONFIG_PATH_ENV = "SERVEROPS_AGENT_CONFIG"
 TOKEN_ENV = "SERVEROPS_TOKEN"
-TOKEN_PATTERN = re.compile(r"^so_(live|test)_[A-Za-z0-9_\-]{8,}$")
 SERVER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 ApiLevel = Literal["debug", "info", "warn", "error"]
 
@@ -287,8 +287,23 @@ def _describe(exc: ValidationError, path: Path) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        problems.append(f"{path}: {key}: {message}")
+        variable = _env_variable_for(error["loc"])
+        where = f"environment variable {variable} ({key})" if variable else f"{path}: {key}"
+        problems.append(f"{where}: {message}")
     return "\n".join(problems)
+
+
+def _env_variable_for(loc: tuple[int | str, ...]) -> str | None:
+    """The ``SERVEROPS_*`` variable that set the value at ``loc``, if one did: the
+    environment wins over the file, so a bad value there is the variable's fault. The
+    longest match counts (``SERVEROPS_API__CONCURRENCY`` before a JSON ``SERVEROPS_API``)."""
+    present = {name.upper(): name for name in os.environ if name.upper().startswith("SERVEROPS_")}
+    parts = [str(part).upper() for part in loc]
+    for length in range(len(parts), 0, -1):
+        name = "SERVEROPS_" + "__".join(parts[:length])
+        if name in present:
+            return present[name]
+    return None
 
 
 def _check_transport_security(api: ApiConfig, path: Path) -> None:
@@ -302,7 +317,7 @@ def _check_transport_security(api: ApiConfig, path: Path) -> None:
 
 def token_source_description(api: ApiConfig) -> str:
     """Where the token will come from, for messages (never the token itself)."""
-    if os.environ.get(TOKEN_ENV):
+    if os.environ.get(TOKEN_ENV) is not None:
         return f"environment variable {TOKEN_ENV}"
     if api.token_file is not None:
         return f"token file {api.token_file}"
@@ -312,20 +327,30 @@ def token_source_description(api: ApiConfig) -> str:
 
 
 def read_token(api: ApiConfig) -> SecretStr:
-    """The API token, read now (call again after SIGHUP to pick up a rotated token)."""
+    """The API token, read now and checked by the one token rule
+    (:func:`agent.ship.auth.validate_token`); call again after SIGHUP to pick up a rotated
+    token. A set but empty ``SERVEROPS_TOKEN`` is an error, not a fall-through: the operator
+    meant it to be the token."""
     from_env = os.environ.get(TOKEN_ENV)
-    if from_env:
-        return SecretStr(from_env.strip())
+    if from_env is not None:
+        return validate_token(from_env, f"environment variable {TOKEN_ENV}")
     if api.token_file is not None:
-        try:
-            return SecretStr(api.token_file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise ConfigError(
-                f"api.token_file: cannot read {api.token_file}: {exc.strerror}"
-            ) from None
+        return read_token_file(api.token_file, "api.token_file")
     if api.token is not None:
-        return api.token
+        return validate_token(api.token.get_secret_value(), "api.token in the config file")
     raise ConfigError(f"no API token: {token_source_description(api)}")
+
+
+def read_token_file(path: Path, key: str) -> SecretStr:
+    """The token held alone in the file at ``path`` (``key`` names where the path came
+    from: a config key, an option, a systemd credential)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{key}: {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
+    return validate_token(raw, f"{key} ({path})")
 
 
 def token_format_ok(token: SecretStr) -> bool:

@@ -34,6 +34,7 @@ from agent.app.wiring import (
     build_encoder,
     build_sources,
     build_uploader,
+    ensure_state_dir,
     open_spool,
 )
 from agent.errors import AgentError, ConfigError
@@ -41,6 +42,7 @@ from agent.metrics import Metrics
 from agent.ship.uploader import Uploader
 from agent.sources.tail.sink import CheckpointStore, MemoryCheckpointStore, Sink
 from agent.sources.tail.tailer import Tailer
+from agent.state import lock as state_lock
 from agent.state.sinks import PrintSink, SpoolSink
 from agent.state.spool import Spool
 
@@ -239,8 +241,20 @@ def _iso(timestamp: float) -> str:
 
 
 def run(config_path: Path | None, config: AgentConfig, *, dry_run: bool) -> int:
-    """Run the daemon until stopped; return the exit code (ConfigError propagates)."""
-    daemon = Daemon(config_path, config, dry_run=dry_run)
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(daemon.run())
-    return 0
+    """Run the daemon until stopped; return the exit code (ConfigError propagates).
+
+    Holds the state dir's lock (agent/state/lock.py) for the whole run, so a second agent
+    on the same state dir exits 2 instead of sending every line twice; a daemon still
+    draining gets ``lock.WAIT_SECONDS`` to finish. A dry run writes no state: no lock.
+    """
+    lock = None
+    if not dry_run:
+        lock = state_lock.acquire(ensure_state_dir(config), wait_seconds=state_lock.WAIT_SECONDS)
+    try:
+        daemon = Daemon(config_path, config, dry_run=dry_run)
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(daemon.run())
+        return 0
+    finally:
+        if lock is not None:
+            lock.release()

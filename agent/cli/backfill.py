@@ -10,11 +10,13 @@ encoding); entries go through the daemon's spool with checkpoints and are sent b
 the summary is printed. ``--dry-run`` prints the exact API bodies as JSON lines on
 stdout and writes nothing; it needs no token and no config.
 
-Shipping refuses to start while the daemon runs on the same state dir (its uploader
-and this one would both send the spooled entries): stop it, backfill, start it.
+Shipping takes the state dir's lock (agent/state/lock.py) and refuses to start while the
+daemon holds it (its uploader and this one would both send the spooled entries): stop
+it, backfill, start it.
 
 Exit codes: 0 all shipped; 1 a file failed (e.g. a corrupt .gz: the others are still
-done), entries were dead-lettered, or the daemon is running; 2 usage or config error;
+done) or entries were dead-lettered; 2 usage or config error, or the daemon (or another
+backfill) holds the state dir's lock;
 130 interrupted (Ctrl-C: what was read is in the spool, sent by the next run or the
 daemon).
 """
@@ -33,8 +35,13 @@ import typer
 
 from agent.app.config import SERVER_ID_PATTERN, AgentConfig, load_config
 from agent.app.logsetup import LogFormat, configure_logging
-from agent.app.status import read_status
-from agent.app.wiring import build_encoder, build_sources, build_uploader, open_spool
+from agent.app.wiring import (
+    build_encoder,
+    build_sources,
+    build_uploader,
+    ensure_state_dir,
+    open_spool,
+)
 from agent.backfill.dryrun import run_dry
 from agent.backfill.encode import EncodeSettings
 from agent.backfill.files import expand
@@ -51,10 +58,11 @@ from agent.cli.filters import (
     build_filter,
 )
 from agent.encode.filters import EntryFilter
-from agent.errors import AgentError, ConfigError, PathError
+from agent.errors import AgentError, ConfigError, PathError, StateLockedError, UnreadableStateError
 from agent.metrics import Metrics
 from agent.parse.dates import load_timezone
 from agent.parse.reader import ReaderOptions
+from agent.state import lock as state_lock
 
 DEFAULT_SERVER_ID = "default"
 
@@ -132,7 +140,7 @@ def backfill(
         else:
             assert loaded is not None
             _ship(files, read, entry_filter, loaded, totals)
-    except ConfigError as exc:
+    except (ConfigError, UnreadableStateError) as exc:
         raise _usage_error(str(exc)) from None
     except AgentError as exc:
         typer.echo(f"serverops-agent backfill: {exc}", err=True)
@@ -213,13 +221,25 @@ def _ship(
     config: AgentConfig,
     totals: Totals,
 ) -> None:
-    daemon = running_daemon(config)
-    if daemon is not None:
-        raise AgentError(
-            f"the daemon (pid {daemon}) is running and sends from the same spool: two senders "
-            "would send entries twice. Stop it first (systemctl stop serverops-agent), run "
-            "backfill, then start it again; or use --dry-run"
-        )
+    try:
+        lock = state_lock.acquire(ensure_state_dir(config), wait_seconds=state_lock.WAIT_SECONDS)
+    except StateLockedError as exc:
+        raise _usage_error(
+            f"{exc}: the daemon (or another backfill) sends from the same spool, and two "
+            "senders would send entries twice. Stop it first (systemctl stop "
+            "serverops-agent), run backfill, then start it again; or use --dry-run"
+        ) from None
+    with lock:
+        _ship_locked(files, read, entry_filter, config, totals)
+
+
+def _ship_locked(
+    files: list[Path],
+    read: ReadSettings,
+    entry_filter: EntryFilter,
+    config: AgentConfig,
+    totals: Totals,
+) -> None:
     metrics = Metrics()
     spool = open_spool(config, metrics)
     try:
@@ -238,29 +258,6 @@ def _ship(
             )
     finally:
         spool.close()
-
-
-def running_daemon(config: AgentConfig) -> int | None:
-    """The pid of a daemon using this state dir (recent heartbeat, process alive), or None."""
-    try:
-        report = read_status(config)
-    except AgentError:
-        return None  # no spool yet: no daemon has run here
-    if not report.daemon_running:
-        return None
-    try:
-        pid = int(report.daemon.get("pid", "0"))
-    except ValueError:
-        return None
-    if pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None  # stopped less than a minute ago
-    except PermissionError:
-        return pid  # alive, another user's
-    return pid
 
 
 def _size(path: Path) -> int:

@@ -1,7 +1,8 @@
 """Command line: ``serverops-agent``. Parses arguments at the edge and calls the stages.
 
-Exit codes: 0 ok, 1 runtime failure (a file could not be read, entries dead-lettered),
-2 usage or configuration error.
+Exit codes: 0 ok, 1 runtime failure (a file could not be read, entries dead-lettered by
+``backfill``; ``status``: degraded), 2 usage or configuration error (a bad token, the
+state dir locked by another process, unreadable state), 3 ``status``: not running.
 
 Help is click's plain text, not typer's rich panels: rich reads square brackets in a help
 text as markup (``[[servers]]`` became ``[]``), prints a ``<bool>`` type after every flag,
@@ -52,11 +53,12 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from agent.cli import backfill, ops, parse
+    from agent.cli import backfill, deadletter, ops, parse
 
     ops.register(app)
     parse.register(app)
     backfill.register(app)
+    deadletter.register(app)
 
 
 _register_commands()

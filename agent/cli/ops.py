@@ -9,8 +9,8 @@ import typer
 
 from agent.app.config import load_config
 from agent.app.logsetup import LogFormat, configure_logging
-from agent.app.status import format_report, read_status
-from agent.errors import AgentError, ConfigError
+from agent.app.status import format_report, read_status, report_json
+from agent.errors import AgentError, ConfigError, StateLockedError, UnreadableStateError
 
 ConfigOption = Annotated[
     Path | None,
@@ -24,11 +24,24 @@ ConfigOption = Annotated[
 ]
 
 
-def check(config: ConfigOption = None) -> None:
+def check(
+    config: ConfigOption = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            metavar="PATH",
+            help="Read the token from this file (- for standard input) instead of the "
+            "config's source; under systemd the credential in $CREDENTIALS_DIRECTORY is used.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Check the config, log paths, state dir, token and API.
 
-    Prints one PASS or FAIL line per check; exits 0 if all pass, 1 if one fails, 2 if the
-    config cannot be loaded. The API probe stores nothing.
+    Prints one PASS or FAIL line per check, the token's line naming where it was read;
+    exits 0 if all pass, 1 if one fails, 2 if the config cannot be loaded. The API probe
+    stores nothing.
     """
     from agent.app.check import format_results, run_checks  # the HTTP client: only when checking
 
@@ -37,15 +50,29 @@ def check(config: ConfigOption = None) -> None:
     except ConfigError as exc:
         typer.echo(f"FAIL  config: {exc}", err=True)
         raise typer.Exit(2) from None
-    results = run_checks(loaded)
+    results = run_checks(loaded, token_file=token_file)
     typer.echo(format_results(results))
     raise typer.Exit(0 if all(result.ok for result in results) else 1)
 
 
-def status(config: ConfigOption = None) -> None:
-    """Show the spool, lag, last success and errors.
+def state_hint(command: str) -> str:
+    """What to do when the state dir cannot be read: it is the agent user's (0700)."""
+    return (
+        "hint: the state dir belongs to the agent's user; run it as that user: "
+        f"sudo -u serverops-agent serverops-agent {command} --config PATH"
+    )
 
-    Reads the state dir only, so it works while the daemon runs.
+
+def status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show whether the daemon runs and is healthy, and its backlog.
+
+    Shows the spool, the lag per server, last success and last error. Liveness is the
+    state dir's lock, not a heartbeat. Exit codes: 0 healthy, 1 degraded (sending paused,
+    stalled, dead letters waiting), 3 not running, 2 usage error or unreadable state.
+    Reads only, so it works while the daemon runs.
     """
     try:
         loaded = load_config(config)
@@ -55,9 +82,10 @@ def status(config: ConfigOption = None) -> None:
     try:
         report = read_status(loaded)
     except AgentError as exc:
-        typer.echo(f"serverops-agent: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(format_report(report))
+        typer.echo(f"serverops-agent status: {exc}\n{state_hint('status')}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report_json(report) if as_json else format_report(report))
+    raise typer.Exit(int(report.health))
 
 
 def run(
@@ -91,7 +119,7 @@ def run(
     configure_logging(loaded.logging.level, chosen)
     try:
         code = daemon.run(config, loaded, dry_run=dry_run)
-    except ConfigError as exc:
+    except (ConfigError, StateLockedError, UnreadableStateError) as exc:
         typer.echo(f"serverops-agent: {exc}", err=True)
         raise typer.Exit(2) from None
     except AgentError as exc:

@@ -42,6 +42,7 @@ from agent.metrics import Metrics
 from agent.model import Checkpoint
 from agent.state import schema
 from agent.state.schema import SCHEMA_VERSION, record_size
+from agent.state.statedir import write_failure
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -146,9 +147,19 @@ class Spool:
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
             except sqlite3.Error as exc:
-                raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
+                why = write_failure(exc, self.options.path)
+                raise SpoolError(f"spool: cannot append to {self.options.path}: {why}") from exc
             self._depth += len(rows)
             self._bytes += added
+            if checkpoint is not None:
+                log.debug(
+                    "%s: %s %s at offset %d with %d entries",
+                    events.SPOOL_CHECKPOINT,
+                    checkpoint.server_id,
+                    checkpoint.fingerprint,
+                    checkpoint.offset,
+                    len(rows),
+                )
             self._metrics.entries_spooled.inc(len(rows))
             self._check_full()
             room = not self._full
@@ -269,7 +280,8 @@ class Spool:
                             (schema.DEAD_LETTERED, len(ids)),
                         )
             except sqlite3.Error as exc:
-                raise SpoolError(f"spool: cannot remove from {self.options.path}: {exc}") from exc
+                why = write_failure(exc, self.options.path)
+                raise SpoolError(f"spool: cannot remove from {self.options.path}: {why}") from exc
             if cursor.rowcount == len(ids):
                 self._depth -= len(ids)
                 self._bytes -= sum(r.size for r in records)
