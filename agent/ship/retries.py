@@ -10,11 +10,17 @@ bounds how many records wait here.
 
 On stop, sleeping tasks are cancelled at once (they hold no request); a task in the middle
 of a request finishes it, or is cut at the shutdown deadline by the uploader.
+
+Recovery (issue 10, item 6): a retry sleeping out a 60 s backoff must not keep the backlog
+waiting once the API is back: the first success after an outage wakes every sleeping retry
+(:meth:`RetryTasks.wake`, each at a random point of a short window, so they do not arrive
+at once); :mod:`agent.ship.recovery` decides when that is and paces the backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 
 from agent.errors import FatalShipError, ShipError
@@ -45,7 +51,8 @@ class RetryTasks:
             options.max_retry_after_seconds,
         )
         self.tasks: set[asyncio.Task[None]] = set()
-        self._sleeping: set[asyncio.Task[object]] = set()
+        self._sleepers: dict[asyncio.Future[None], asyncio.TimerHandle] = {}
+        self._random = random.Random()
         self._stopped = False
 
     def start(self, record: SpooledRecord, first: ShipError) -> None:
@@ -68,19 +75,43 @@ class RetryTasks:
             self._feeder.settled()
 
     async def _sleep(self, seconds: float) -> None:
-        """tenacity's sleep; a stop cancels it (a sleeping retry has nothing in flight)."""
+        """tenacity's sleep; :meth:`wake` shortens it, a stop cancels it (a sleeping retry
+        has nothing in flight)."""
         if self._stopped:
             raise StopRequested
-        task = asyncio.current_task()
-        assert task is not None
-        self._sleeping.add(task)
+        loop = asyncio.get_running_loop()
+        wakeup: asyncio.Future[None] = loop.create_future()
+        self._sleepers[wakeup] = loop.call_later(seconds, _done, wakeup)
         try:
-            await asyncio.sleep(seconds)
+            await wakeup
         finally:
-            self._sleeping.discard(task)
+            handle = self._sleepers.pop(wakeup, None)
+            if handle is not None:
+                handle.cancel()
+
+    @property
+    def sleeping(self) -> int:
+        """Retries waiting out a backoff now."""
+        return len(self._sleepers)
+
+    def wake(self, within: float) -> None:
+        """The API is back: every sleeping retry tries again at a random point of the next
+        ``within`` seconds (or at its own time, if that is sooner)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for wakeup, handle in list(self._sleepers.items()):
+            delay = self._random.uniform(0.0, within)
+            if handle.when() - now > delay:
+                handle.cancel()
+                self._sleepers[wakeup] = loop.call_later(delay, _done, wakeup)
 
     def stop(self) -> None:
         """Cancel every sleeping retry; later sleeps end at once."""
         self._stopped = True
-        for task in list(self._sleeping):
-            task.cancel()
+        for wakeup in list(self._sleepers):
+            wakeup.cancel()
+
+
+def _done(wakeup: asyncio.Future[None]) -> None:
+    if not wakeup.done():
+        wakeup.set_result(None)
