@@ -17,7 +17,7 @@ from __future__ import annotations
 MIN_OUTAGE_SECONDS = 2.0  # failures for less than this are noise, not an outage to report
 WAKE_JITTER_SECONDS = 1.0  # woken retries spread over this long (the pacer does the rest)
 LONG_OUTAGE_SECONDS = 300.0  # from this long on, the backlog drains over the outage's length
-SHORT_SPREAD_RATIO = 1 / 8  # a 40 s outage drains in 5 s
+SHORT_SPREAD_RATIO = 1 / 8  # up to 37.5 s; a 40 s outage drains in 5.3 s
 LONG_SPREAD_RATIO = 1.25  # a 10 min outage drains in 12.5 min: 1.8x the steady rate
 
 
