@@ -106,7 +106,7 @@ def test_failed_spool_read_is_retried_with_backoff(
 ) -> None:
     """A spool read that fails once is reported and tried again, not the end of sending."""
     with Receiver(token=TOKEN) as rx:
-        spool, records, uploader, metrics = build(tmp_path, rx.url, 20)
+        spool, _records, uploader, metrics = build(tmp_path, rx.url, 20)
         real_take = spool.take
         calls = {"n": 0}
 
@@ -173,7 +173,7 @@ def test_recovery_wakes_sleeping_retries(tmp_path: Path, caplog: pytest.LogCaptu
     and one ship.recovered line gives the outage and the backlog."""
     caplog.set_level(logging.INFO, logger="agent")
     with Receiver(token=TOKEN, faults=Faults(drop_rate=1.0)) as rx:
-        spool, records, uploader, _metrics = build(tmp_path, rx.url, 30)
+        spool, _records, uploader, _metrics = build(tmp_path, rx.url, 30)
         uploader._retries._wait._backoff.multiplier = 30.0  # a retry sleeps up to ~60 s
         uploader._retries._wait._backoff.max = 60.0
 
