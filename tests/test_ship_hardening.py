@@ -5,6 +5,7 @@ recovery rules on their own (pure, no waiting)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from pathlib import Path
 
@@ -179,9 +180,10 @@ def test_recovery_wakes_sleeping_retries(tmp_path: Path, caplog: pytest.LogCaptu
 
         async def main() -> None:
             task = asyncio.create_task(uploader.run())
-            while uploader._retries.sleeping < 30:
+            while uploader._retries.sleeping + uploader._retries.parked < 30:
                 await asyncio.sleep(0.02)
             await asyncio.sleep(2.5)  # an outage long enough to be reported
+            assert rx.state.requests < 60  # one prober, not 30 retries at their own pace
             rx.faults.drop_rate = 0.0
             spool.append(list(make_records(1, start=1000)), None)  # a new entry: a success
             back = asyncio.get_running_loop().time()
@@ -261,19 +263,28 @@ def test_slots_follow_the_pacer_limit() -> None:
 
 def test_outage_and_drain_pacing() -> None:
     outage = Outage()
-    assert outage.succeeded(5.0) is None
+    assert outage.succeeded(5.0) is None  # no failures: nothing ended
+    assert outage.may_retry("a") and outage.may_retry("b")  # no outage: everyone goes
     outage.failed(10.0)
     outage.failed(11.0)
-    assert outage.succeeded(11.5) is None  # 1.5 s of failures: noise
+    assert outage.succeeded(11.5) == 1.5
     outage.failed(20.0)
+    assert outage.may_retry("a") and not outage.may_retry("b")  # "a" probes, "b" waits
+    assert outage.may_retry("a")
+    outage.release("a")  # "a" was accepted or dead-lettered: another may probe
+    assert outage.may_retry("b") and not outage.may_retry("a")
     assert outage.succeeded(60.0) == 40.0
+    assert outage.may_retry("a") and outage.may_retry("b")
     assert drain_window(10.0) == 10.0 / 8  # short: most likely this host's alone
     assert drain_window(40.0) == pytest.approx(40.0 * 40.0 / 300.0)  # 5.3 s
-    assert drain_window(600.0) == 750.0  # long: the fleet's; spread over 1.25x the outage
+    assert drain_window(600.0) == 900.0  # long: the fleet's; paced over 1.5x the outage
     pacer = DrainPacer()
     assert pacer.delay(0.0) == 0.0
     window = pacer.start(100.0, backlog=80, outage=40.0)
     rate = 80 / window + 80 / 40  # the backlog over the window, beside new entries
-    delays = [pacer.delay(100.0) for _ in range(10)]
-    assert delays[0] == 0.0 and delays[-1] == pytest.approx(9 / rate)
+    delays = [pacer.delay(100.0) for _ in range(100)]  # the success itself was the first
+    gaps = [b - a for a, b in itertools.pairwise(delays)]
+    assert 0 < delays[0] <= 1 / rate
+    assert all(0.5 / rate <= gap <= 1.5 / rate for gap in gaps)
+    assert sum(gaps) / len(gaps) == pytest.approx(1 / rate, rel=0.1)
     assert pacer.delay(100.0 + window) == 0.0  # the window is over

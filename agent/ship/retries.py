@@ -14,7 +14,8 @@ of a request finishes it, or is cut at the shutdown deadline by the uploader.
 Recovery (issue 10, item 6): a retry sleeping out a 60 s backoff must not keep the backlog
 waiting once the API is back: the first success after an outage wakes every sleeping retry
 (:meth:`RetryTasks.wake`, each at a random point of a short window, so they do not arrive
-at once); :mod:`agent.ship.recovery` decides when that is and paces the backlog.
+at once); :mod:`agent.ship.recovery` decides when that is and paces the backlog. During
+an outage only one retry probes (its backoff goes on); the others park until it ends.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from agent.errors import FatalShipError, ShipError
 from agent.ship.feeder import Feeder
 from agent.ship.options import UploaderOptions
+from agent.ship.recovery import wake_delay
 from agent.ship.retry import WaitRetryAfter, retry_until_done
 from agent.ship.sender import Sender, StopRequested
 from agent.state.spool import SpooledRecord
@@ -54,6 +56,9 @@ class RetryTasks:
         self._sleepers: dict[asyncio.Future[None], asyncio.TimerHandle] = {}
         self._random = random.Random()
         self._stopped = False
+        self._outage_over = asyncio.Event()  # replaced by a fresh one at each release
+        self._release_within = 0.0
+        self.parked = 0  # retries waiting for the outage to end
 
     def start(self, record: SpooledRecord, first: ShipError) -> None:
         """Retry ``record`` in its own task; ``first`` is how its first attempt failed."""
@@ -64,7 +69,7 @@ class RetryTasks:
     async def _retry(self, record: SpooledRecord, first: ShipError) -> None:
         try:
             await retry_until_done(
-                lambda: self._sender.send(record), first, wait=self._wait, sleep=self._sleep
+                lambda: self._attempt(record), first, wait=self._wait, sleep=self._sleep
             )
         except FatalShipError as exc:
             self._sender.dead_letter(record, exc)
@@ -73,6 +78,36 @@ class RetryTasks:
         except Exception as exc:
             self._on_error(exc)
             self._feeder.settled()
+        finally:
+            self._sender.outage.release(record)
+
+    async def _attempt(self, record: SpooledRecord) -> None:
+        """One more attempt; in an outage only the prober goes, the others wait for its end."""
+        while not self._sender.outage.may_retry(record):
+            await self._park()
+        await self._sender.send(record)
+
+    async def _park(self) -> None:
+        """Wait for the outage to end (:meth:`release`) or a stop."""
+        if self._stopped:
+            raise StopRequested
+        over = self._outage_over
+        self.parked += 1
+        try:
+            await over.wait()
+        finally:
+            self.parked -= 1
+        if self._stopped:
+            raise StopRequested
+        if self._release_within > 0:
+            await self._sleep(self._random.uniform(0.0, self._release_within))
+
+    def release(self, within: float) -> None:
+        """The outage is over: parked retries go, each at a random point of the next
+        ``within`` seconds (0: at once)."""
+        self._release_within = within
+        self._outage_over.set()
+        self._outage_over = asyncio.Event()
 
     async def _sleep(self, seconds: float) -> None:
         """tenacity's sleep; :meth:`wake` shortens it, a stop cancels it (a sleeping retry
@@ -100,14 +135,15 @@ class RetryTasks:
         loop = asyncio.get_running_loop()
         now = loop.time()
         for wakeup, handle in list(self._sleepers.items()):
-            delay = self._random.uniform(0.0, within)
-            if handle.when() - now > delay:
+            delay = wake_delay(handle.when() - now, within, self._random)
+            if delay is not None:
                 handle.cancel()
                 self._sleepers[wakeup] = loop.call_later(delay, _done, wakeup)
 
     def stop(self) -> None:
         """Cancel every sleeping retry; later sleeps end at once."""
         self._stopped = True
+        self._outage_over.set()
         for wakeup in list(self._sleepers):
             wakeup.cancel()
 

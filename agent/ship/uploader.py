@@ -42,7 +42,7 @@ from agent.ship.feeder import Feeder
 from agent.ship.gate import GateState, PauseGate
 from agent.ship.options import UploaderOptions, UploaderStatus, transport_for
 from agent.ship.pacing import MAX_TIMEOUT_SECONDS
-from agent.ship.recovery import WAKE_JITTER_SECONDS
+from agent.ship.recovery import MIN_OUTAGE_SECONDS, WAKE_JITTER_SECONDS
 from agent.ship.report import ShipReport
 from agent.ship.retries import RetryTasks
 from agent.ship.sender import Sender, StopRequested
@@ -174,10 +174,16 @@ class Uploader:
         self._gate.token_reloaded()
 
     def _recovered(self, outage: float) -> None:
-        """The first success after an outage: wake the retries, pace the backlog, say so."""
+        """The first verdict after failures: let the waiting retries go. After a real outage
+        also wake the sleeping ones (with jitter), pace the backlog, and say so."""
+        if outage < MIN_OUTAGE_SECONDS:  # a blip (one 500, say): the backoff stands
+            self._retries.release(0.0)
+            return
         backlog = self._spool.stats().depth
         window = self._sender.drain.start(self._clock(), backlog, outage)
-        self._retries.wake(min(WAKE_JITTER_SECONDS, window or WAKE_JITTER_SECONDS))
+        within = min(WAKE_JITTER_SECONDS, window) if window > 0 else WAKE_JITTER_SECONDS
+        self._retries.wake(within)
+        self._retries.release(within)
         self._report.recovered(outage, backlog, window)
 
     def _stop_now(self) -> None:
