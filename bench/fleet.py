@@ -11,7 +11,8 @@ with a simulated clock:
   is no pause, so it says GO; it is here so a request goes the way the sender's does);
 * :class:`agent.ship.retry.WaitRetryAfter` (tenacity's full-jitter exponential backoff,
   0.25 s doubling to 60 s) gives each failed entry its next attempt, counted in a real
-  :class:`tenacity.RetryCallState`, as a retry task (agent/ship/retries.py) does;
+  :class:`tenacity.RetryCallState`, as a retry task (agent/ship/retries.py) does, capped
+  by :func:`agent.ship.recovery.probe_cap` (a tenth of the outage so far);
 * :class:`agent.ship.recovery.Outage` lets one retry per agent probe during the outage
   (the others park, as in ``RetryTasks._attempt``) and notices the first success after
   failures;
@@ -51,6 +52,7 @@ from agent.ship.recovery import (  # noqa: E402
     WAKE_JITTER_SECONDS,
     DrainPacer,
     Outage,
+    probe_cap,
     wake_delay,
 )
 from agent.ship.retry import WaitRetryAfter  # noqa: E402
@@ -165,7 +167,9 @@ class Fleet:
                 self.backlog_left += 1
             entry.state.attempt_number += 1
             entry.state.outcome = self.failed
-            entry.due = now + self.wait(entry.state)
+            since = agent.outage.since
+            assert since is not None
+            entry.due = now + min(self.wait(entry.state), probe_cap(now - since))
             agent.sleeping[id(entry)] = entry
             self.push(entry.due, RETRY, n, entry)
             return

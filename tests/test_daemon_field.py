@@ -28,6 +28,10 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _no_debug(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if " debug " not in line)
+
+
 def chat(first: int, count: int) -> bytes:
     return b"".join(
         b"[12:00:%02d] [Async Chat Thread - #0/INFO]: <Alex> line %d\n" % (n % 60, n)
@@ -168,7 +172,13 @@ def test_everything_arrives_within_10_s_of_the_end_of_an_outage(tmp_path: Path) 
                 time.sleep(0.5)
             rx.faults.drop_rate = 0.0
             back = time.monotonic()
-            wait_for(lambda: len(rx.state.accepted) == agent.written, "the backlog", 10.0)
+            try:
+                wait_for(lambda: len(rx.state.accepted) == agent.written, "the backlog", 10.0)
+            except AssertionError as exc:
+                missing = agent.written - len(rx.state.accepted)
+                raise AssertionError(
+                    f"{exc}: {missing} missing\n{_no_debug(agent.text())}"
+                ) from None
             drained = time.monotonic() - back
         finally:
             agent.stop()

@@ -18,9 +18,24 @@ import random
 
 MIN_OUTAGE_SECONDS = 2.0  # failures for less than this are noise, not an outage to report
 WAKE_JITTER_SECONDS = 1.0  # woken retries spread over this long (the pacer does the rest)
-LONG_OUTAGE_SECONDS = 300.0  # from this long on, the backlog drains over the outage's length
-SHORT_SPREAD_RATIO = 1 / 8  # up to 37.5 s; a 40 s outage drains in 5.3 s
+LONG_OUTAGE_SECONDS = 400.0  # the ratio of drain window to outage reaches 1 here
+SHORT_SPREAD_RATIO = 1 / 10  # up to 40 s: a 40 s outage drains in 4 s
 LONG_SPREAD_RATIO = 1.5  # a 10 min outage is paced over 15 min: 1.67x the steady rate
+
+
+PROBE_RATIO = 0.1  # in an outage, a retry sleeps at most a tenth of the outage so far
+MIN_PROBE_SECONDS = 1.0
+
+
+def probe_cap(elapsed: float) -> float:
+    """The longest backoff of a retry ``elapsed`` seconds into an outage.
+
+    The prober finds the API back at most this long after it returned, so a 40 s outage is
+    noticed within 4 s even on a quiet server (no new entries to probe with); a 10-minute
+    one is probed once a minute at most (the backoff's own cap), under a fleet's steady
+    rate, so probing does not add to the herd when the API returns.
+    """
+    return max(MIN_PROBE_SECONDS, elapsed * PROBE_RATIO)
 
 
 def wake_delay(remaining: float, within: float, rng: random.Random) -> float | None:
@@ -33,7 +48,7 @@ def wake_delay(remaining: float, within: float, rng: random.Random) -> float | N
 def drain_window(outage: float) -> float:
     """Seconds over which the backlog of an ``outage`` seconds long is sent again.
 
-    Its ratio to the outage grows from 1/8 (short) to 1.5 (from LONG_OUTAGE_SECONDS on): a
+    Its ratio to the outage grows from 1/10 (short) to 1.5 (from 1.5x LONG_OUTAGE_SECONDS): a
     backlog built over T seconds and paced over 1.5 T adds 2/3 of the steady rate (the
     pacer also lets new entries through at the rate the backlog grew), so a fleet that
     recovers at once stays under 2x its steady rate; bench/fleet.py measures it, with the

@@ -34,6 +34,7 @@ class ShipReport:
         self._clock = clock
         self._url = url  # the ingest URL, named when it answers 404/405
         self._unexpected_seen: set[tuple[str, type[BaseException]]] = set()
+        self._paced: tuple[float, int] = (0.0, 0)
         self._status_counters: dict[int, object] = {}
         self._failures_unreported = 0
         self._last_degraded_log = -DEGRADED_LOG_INTERVAL
@@ -119,9 +120,11 @@ class ShipReport:
         )
 
     def paced(self, timeout: float, limit: int) -> None:
-        """The adaptive timeout and concurrency now (gauges)."""
-        self._metrics.ship_timeout_seconds.set(timeout)
-        self._metrics.ship_concurrency.set(limit)
+        """The adaptive timeout and concurrency now (gauges, set only when they change)."""
+        if (timeout, limit) != self._paced:
+            self._paced = (timeout, limit)
+            self._metrics.ship_timeout_seconds.set(timeout)
+            self._metrics.ship_concurrency.set(limit)
 
     def request(self, event_id: str, status: int | str, latency: float) -> None:
         """One request (DEBUG only: status and latency, never a header)."""

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 
 from agent.errors import FatalShipError, ShipError
 from agent.ship.feeder import Feeder
 from agent.ship.options import UploaderOptions
-from agent.ship.recovery import wake_delay
+from agent.ship.recovery import probe_cap, wake_delay
 from agent.ship.retry import WaitRetryAfter, retry_until_done
 from agent.ship.sender import Sender, StopRequested
 from agent.state.spool import SpooledRecord
@@ -43,7 +44,9 @@ class RetryTasks:
         options: UploaderOptions,
         *,
         on_error: Callable[[Exception], None],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock  # the sender's: outage times are read from it
         self._sender = sender
         self._feeder = feeder
         self._on_error = on_error  # the spool or dead-letter file failed: the uploader stops
@@ -114,6 +117,9 @@ class RetryTasks:
         has nothing in flight)."""
         if self._stopped:
             raise StopRequested
+        since = self._sender.outage.since
+        if since is not None:  # the prober must notice the API's return soon
+            seconds = min(seconds, probe_cap(self._clock() - since))
         loop = asyncio.get_running_loop()
         wakeup: asyncio.Future[None] = loop.create_future()
         self._sleepers[wakeup] = loop.call_later(seconds, _done, wakeup)

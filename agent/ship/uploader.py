@@ -99,7 +99,9 @@ class Uploader:
             clock=clock,
         )
         self._sender.on_recovered = self._recovered
-        self._retries = RetryTasks(self._sender, self._feeder, options, on_error=self._fail)
+        self._retries = RetryTasks(
+            self._sender, self._feeder, options, on_error=self._fail, clock=clock
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: Exception | None = None
         self._workers: list[asyncio.Task[None]] = []
