@@ -18,9 +18,9 @@ import random
 
 MIN_OUTAGE_SECONDS = 2.0  # failures for less than this are noise, not an outage to report
 WAKE_JITTER_SECONDS = 1.0  # woken retries spread over this long (the pacer does the rest)
-LONG_OUTAGE_SECONDS = 400.0  # the ratio of drain window to outage reaches 1 here
-SHORT_SPREAD_RATIO = 1 / 10  # up to 40 s: a 40 s outage drains in 4 s
-LONG_SPREAD_RATIO = 1.5  # a 10 min outage is paced over 15 min: 1.67x the steady rate
+LONG_OUTAGE_SECONDS = 600.0  # from here on the backlog is paced over twice the outage
+SHORT_SPREAD_RATIO = 1 / 10  # up to ~95 s: a 40 s outage's backlog goes out in 4 s
+LONG_SPREAD_RATIO = 2.0  # a 10 min outage is paced over 20 min: 1.5x the steady rate
 
 
 PROBE_RATIO = 0.1  # in an outage, a retry sleeps at most a tenth of the outage so far
@@ -48,13 +48,14 @@ def wake_delay(remaining: float, within: float, rng: random.Random) -> float | N
 def drain_window(outage: float) -> float:
     """Seconds over which the backlog of an ``outage`` seconds long is sent again.
 
-    Its ratio to the outage grows from 1/10 (short) to 1.5 (from 1.5x LONG_OUTAGE_SECONDS): a
-    backlog built over T seconds and paced over 1.5 T adds 2/3 of the steady rate (the
-    pacer also lets new entries through at the rate the backlog grew), so a fleet that
-    recovers at once stays under 2x its steady rate; bench/fleet.py measures it, with the
-    jitter, at 10,000 agents.
+    Its ratio to the outage grows with the square of the outage, from 1/10 (up to ~95 s)
+    to 2 (from LONG_OUTAGE_SECONDS on). A backlog built over T seconds and paced over 2 T
+    adds half the steady rate (the pacer also lets new entries through at the rate the
+    backlog grew), so a fleet that recovers at once stays under 2x its steady rate, with
+    room for the jitter; bench/fleet.py measures it at 10,000 agents.
     """
-    ratio = min(LONG_SPREAD_RATIO, max(SHORT_SPREAD_RATIO, outage / LONG_OUTAGE_SECONDS))
+    growing = LONG_SPREAD_RATIO * (outage / LONG_OUTAGE_SECONDS) ** 2
+    ratio = min(LONG_SPREAD_RATIO, max(SHORT_SPREAD_RATIO, growing))
     return outage * ratio
 
 
@@ -95,8 +96,8 @@ class Outage:
 
 class DrainPacer:
     """After an outage, hands out request start times about ``1 / rate`` apart (jittered)
-    for the drain window, where rate = backlog / window + backlog / outage (the backlog,
-    plus new entries at the rate the backlog grew); then it lets everything through."""
+    for the drain window, where rate = (backlog + 1) / window + backlog / outage (the
+    backlog, plus new entries at the rate it grew); then it lets everything through."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._rng = rng or random.Random()
@@ -107,7 +108,8 @@ class DrainPacer:
     def start(self, now: float, backlog: int, outage: float) -> float:
         """Pace the next requests; returns the drain window in seconds."""
         window = drain_window(outage)
-        rate = backlog / window + backlog / outage if backlog > 0 else 0.0
+        # (backlog + 1) / window: a backlog of one or two still ends well inside the window
+        rate = (backlog + 1) / window + backlog / outage if backlog > 0 else 0.0
         if rate <= 0.0:
             self._until = float("-inf")
             return 0.0
