@@ -151,9 +151,14 @@ def test_404_pauses_until_sighup(tmp_path: Path) -> None:
             wait_for(lambda: len(rx.state.accepted) == 30, "every entry after SIGHUP")
         finally:
             code = agent.stop()
-    line = next(x for x in agent.text().splitlines() if "ship.misconfigured" in x)
+    text = agent.text()
+    line = next(x for x in text.splitlines() if "ship.misconfigured" in x)
     assert f"{rx.url}/logs" in line and "api.url" in line and "SIGHUP" in line
     assert code == 0
+    # logging.level = "debug": batches, and requests with status and latency; no token
+    assert "ship.batch: 30 record(s) from the spool" in text
+    assert "ship.request: POST event_id=" in text and " -> 404 in " in text
+    assert " -> 201 in " in text and TOKEN not in text
 
 
 def test_everything_arrives_within_10_s_of_the_end_of_an_outage(tmp_path: Path) -> None:
