@@ -19,7 +19,7 @@ import random
 MIN_OUTAGE_SECONDS = 2.0  # failures for less than this are noise, not an outage to report
 WAKE_JITTER_SECONDS = 1.0  # woken retries spread over this long (the pacer does the rest)
 LONG_OUTAGE_SECONDS = 600.0  # from here on the backlog is paced over twice the outage
-SHORT_SPREAD_RATIO = 1 / 10  # up to ~95 s: a 40 s outage's backlog goes out in 4 s
+SHORT_SPREAD_RATIO = 1 / 10  # up to ~134 s: a 40 s outage's backlog goes out in 4 s
 LONG_SPREAD_RATIO = 2.0  # a 10 min outage is paced over 20 min: 1.5x the steady rate
 
 
@@ -48,7 +48,7 @@ def wake_delay(remaining: float, within: float, rng: random.Random) -> float | N
 def drain_window(outage: float) -> float:
     """Seconds over which the backlog of an ``outage`` seconds long is sent again.
 
-    Its ratio to the outage grows with the square of the outage, from 1/10 (up to ~95 s)
+    Its ratio to the outage grows with the square of the outage, from 1/10 (up to ~134 s)
     to 2 (from LONG_OUTAGE_SECONDS on). A backlog built over T seconds and paced over 2 T
     adds half the steady rate (the pacer also lets new entries through at the rate the
     backlog grew), so a fleet that recovers at once stays under 2x its steady rate, with
