@@ -102,6 +102,18 @@ def test_unexpected_transport_exception_is_contained_logged_once_and_retried(
     assert spool.stats().depth == 0
 
 
+def test_an_unexpected_message_with_the_token_is_withheld(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A library that puts the header value in its message must not leak the token."""
+    with Receiver(token=TOKEN) as rx:
+        flaky = FlakyTransport(rx.url, 3, ValueError(f"bad header: Bearer {TOKEN}"))
+        _spool, _records, uploader, _metrics = build(tmp_path, rx.url, 5, transport=flaky)
+        asyncio.run(asyncio.wait_for(uploader.run(until_empty=True), 30))
+    assert TOKEN not in caplog.text and "message withheld" in caplog.text
+    assert TOKEN not in (uploader.status().last_error or "")
+
+
 def test_failed_spool_read_is_retried_with_backoff(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,12 +88,21 @@ class ShipReport:
         self.paused = None
         log.info("%s: the API accepts entries again; sending resumed", events.SHIP_RESUMED)
 
-    def unexpected(self, component: str, exc: BaseException) -> RetryableShipError:
+    def unexpected(
+        self, component: str, exc: BaseException, secret: str = ""
+    ) -> RetryableShipError:
         """An exception nobody planned for (a bug, a library surprise): counted, logged with
         its traceback once per component and type (repeats at DEBUG), and returned as a
-        transient failure so the work is retried with backoff instead of a task dying."""
+        transient failure so the work is retried with backoff instead of a task dying.
+
+        A message that contains ``secret`` (the token) is withheld, traceback included.
+        """
         self._metrics.ship_unexpected_errors.labels(component).inc()
-        what = f"unexpected {type(exc).__name__} in the {component}: {str(exc)[:200]}"
+        message = str(exc)
+        leaks = bool(secret) and secret in message
+        if leaks:
+            message = "(message withheld: it contains the token)"
+        what = f"unexpected {type(exc).__name__} in the {component}: {message[:200]}"
         key = (component, type(exc))
         if key in self._unexpected_seen:
             log.debug("%s: %s (again)", events.SHIP_UNEXPECTED, what)
@@ -104,7 +113,7 @@ class ShipReport:
                 "in serverops_agent_ship_unexpected_errors)",
                 events.SHIP_UNEXPECTED,
                 what,
-                exc_info=exc,
+                exc_info=None if leaks else exc,
             )
         return RetryableShipError(what)
 

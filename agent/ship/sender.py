@@ -124,7 +124,8 @@ class Sender:
         except AgentError:
             raise
         except Exception as unexpected:  # e.g. aiohttp's ValueError for a bad header
-            exc = self._report.unexpected("sender", unexpected)
+            secret = self._token.current().get_secret_value()
+            exc = self._report.unexpected("sender", unexpected, secret)
         else:
             latency = self._clock() - started
             self.pacer.answered(latency)
