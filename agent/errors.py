@@ -12,7 +12,7 @@ AgentError
     │                        refused connections); carries ``status`` (None when no HTTP answer
     │                        came back) and the server's ``retry_after`` in seconds
     ├── PausedShipError      stop sending for everyone until the operator acts or time passes;
-    │                        ``reason`` is a :class:`PauseReason` (AUTH or QUOTA), with the
+    │                        ``reason`` is a :class:`PauseReason` (AUTH, QUOTA, CONFIG), with the
     │                        answer's ``status``, API ``error`` object and ``retry_after``
     └── FatalShipError       this entry will never be accepted: dead-letter it (bad_request);
                              carries the answer's ``status`` and ``body`` for the dead-letter file
@@ -35,6 +35,7 @@ class PauseReason(Enum):
 
     AUTH = "auth"  # unauthorized/forbidden: the token is reloaded before the probe
     QUOTA = "quota"  # quota_exceeded: only time (or a larger plan) helps
+    CONFIG = "config"  # 404/405 from POST {url}/logs: a wrong URL; resumes on SIGHUP
 
 
 class AgentError(Exception):

@@ -33,6 +33,14 @@ SHIP_FAILED = "ship.failed"  # the uploader ended with an error: the daemon stop
 TOKEN_RELOAD_FAILED = "token.reload_failed"  # a re-read of the token failed: old one kept
 # networks (agent/ship/proxy.py): which proxy carries requests, said once per transport
 SHIP_PROXY = "ship.proxy"
+# field hardening (issue 10): containment, pacing, config pause, recovery
+SHIP_UNEXPECTED = "ship.unexpected_error"  # a bug or library surprise: contained and retried
+SHIP_SLOW_API = "ship.slow_api"  # answers later than api.timeout_seconds: timeout widened
+SHIP_PACING = "ship.pacing"  # (debug) the adaptive timeout or concurrency changed
+SHIP_MISCONFIGURED = "ship.misconfigured"  # POST {url}/logs answered 404/405: paused
+SHIP_RECOVERED = "ship.recovered"  # the first success after failures: outage length, backlog
+SHIP_REQUEST = "ship.request"  # (debug) one request: event_id, status, latency
+SHIP_BATCH = "ship.batch"  # (debug) the feeder took a batch from the spool
 
 # -- app: the daemon's life (agent/app) ---------------------------------------------------
 AGENT_STARTED = "agent.started"

@@ -77,6 +77,19 @@ class Metrics:
             "Unix time of the last entry the API accepted",
             registry=r,
         )
+        # field hardening (issue 10)
+        self.ship_unexpected_errors = Counter(
+            f"{PREFIX}_ship_unexpected_errors",
+            "Unexpected exceptions contained in the uploader, by component",
+            ["component"],
+            registry=r,
+        )
+        self.ship_timeout_seconds = Gauge(
+            f"{PREFIX}_ship_timeout_seconds", "The adaptive request timeout now", registry=r
+        )
+        self.ship_concurrency = Gauge(
+            f"{PREFIX}_ship_concurrency", "The adaptive concurrency limit now", registry=r
+        )
 
     def total(self, metric: Counter | Gauge) -> float:
         """The current value of one of these metrics, summed over its label values."""

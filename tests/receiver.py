@@ -3,9 +3,10 @@
 A minimal HTTP/1.1 keep-alive server on asyncio protocols (fast enough not to be the
 bottleneck in bench/ship.py). It checks the token and the body as the API would, records
 every accepted ``event_id`` (from ``Idempotency-Key``, checked against ``meta.event_id``),
-and injects faults on demand: a rate of 500s or proxy HTML 502s, latency, dropped
-connections, 429 with Retry-After, quota_exceeded, 401 until the token changes, 400 for
-poisoned entries.
+and injects faults on demand: a rate of 500s or proxy HTML 502s, latency (the entry is stored
+first, then answered late, as a slow API does: duplicates are timed in
+``duplicate_times``), dropped connections, 429 with Retry-After, quota_exceeded, 401
+until the token changes, 400 for poisoned entries, 404 for a wrong base path.
 
 In a test: ``with Receiver(token=...) as rx: ... rx.url`` (runs in a thread). As a process
 (for benchmarks): ``python tests/receiver.py --port 0`` prints the port; ``GET /stats``
@@ -34,6 +35,7 @@ _REASONS = {
     402: b"Payment Required",
     403: b"Forbidden",
     404: b"Not Found",
+    405: b"Method Not Allowed",
     429: b"Too Many Requests",
     500: b"Internal Server Error",
     502: b"Bad Gateway",
@@ -69,6 +71,7 @@ class Faults:
     quota_exceeded: bool = False
     forbidden: bool = False
     poisoned: set[str] = field(default_factory=set)  # event_ids answered 400 bad_request
+    not_found: bool = False  # POST /logs answered 404, as a wrong base path would be
     seed: int = 1
     max_body_bytes: int = 0  # bodies larger than this are answered 413 (0: no limit)
 
@@ -88,12 +91,15 @@ class ReceiverState:
         self.first_accepted_at: float | None = None
         self.last_accepted_at: float | None = None
         self.order: list[str] | None = None  # set to [] to record the arrival order
+        self.duplicate_times: list[float] = []  # monotonic times an event_id was stored again
 
     def answer(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes, bytes] | None:
         """(status, extra header lines, body) for one POST /logs, or None to drop it."""
         self.requests += 1
         faults = self.faults
         rnd = self.random.random
+        if faults.not_found:
+            return _error(404, "not_found", "no such path")
         if faults.drop_rate and rnd() < faults.drop_rate:
             return None
         auth = headers.get(b"authorization", b"")
@@ -130,6 +136,8 @@ class ReceiverState:
         self.accepted[key] += 1
         self.accepted_total += 1
         now = time.monotonic()
+        if self.accepted[key] > 1:  # stored before answering: a late answer makes duplicates
+            self.duplicate_times.append(now)
         self.first_accepted_at = self.first_accepted_at or now
         self.last_accepted_at = now
         if self.order is not None:
@@ -143,6 +151,7 @@ class ReceiverState:
             "requests": self.requests,
             "accepted_total": self.accepted_total,
             "unique": len(self.accepted),
+            "duplicates": len(self.duplicate_times),
             "statuses": {str(k): v for k, v in self.statuses.items()},
             "first_accepted_at": self.first_accepted_at,
             "last_accepted_at": self.last_accepted_at,

@@ -86,6 +86,18 @@ TABLE = [
         CLOSED,
         Decision(WAIT, 1.0),
     ),
+    (
+        "a configuration pause waits for a reload",
+        [("pause", PauseReason.CONFIG, float("inf")), ("turn",)],
+        CLOSED,
+        Decision(WAIT, 1.0),
+    ),
+    (
+        "reloaded in a configuration pause: probe now",
+        [("pause", PauseReason.CONFIG, float("inf")), ("token_reloaded",), ("turn",)],
+        PROBING,
+        Decision(PROBE),
+    ),
     ("quota after auth is a new pause", [*CLOSED_AUTH, ("pause", QUOTA, 900.0)], CLOSED, True),
     ("an in-flight acceptance opens it", [*CLOSED_AUTH, ("verdict",)], OPEN, True),
     ("a verdict while open is no resume", [("verdict",)], OPEN, False),

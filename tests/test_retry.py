@@ -43,7 +43,8 @@ DECISIONS = [
     (503, None, None, Outcome.RETRY),
     (200, "internal", None, Outcome.RETRY),  # an error body wins over a 2xx status
     (500, "bad_request", None, Outcome.DEAD_LETTER),  # the code wins over the status
-    (404, None, None, Outcome.RETRY),  # a wrong URL must not throw entries away
+    (404, None, None, Outcome.PAUSE_CONFIG),  # a wrong base path: pause, keep everything
+    (405, None, None, Outcome.PAUSE_CONFIG),
     (408, None, None, Outcome.RETRY),
     (None, None, httpx.ConnectError("refused"), Outcome.RETRY),
     (None, None, httpx.ReadTimeout("slow"), Outcome.RETRY),

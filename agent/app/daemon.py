@@ -11,8 +11,9 @@ to the spool; the uploader runs in the main thread's event loop and drains the s
   tailer, which resumes every server from its committed checkpoint (no line lost or
   repeated: a checkpoint only ever covers entries already in the spool). ``[api]``,
   ``[state]``, ``[spool]`` and ``[metrics]`` changes need a restart (logged).
-* WATCHDOG=1 is sent only while both the tailer thread and the event loop are alive, so
-  systemd restarts an agent that hangs.
+* WATCHDOG=1 is sent only while the tailer thread, the event loop and the uploader (its
+  feeder and every worker: ``Uploader.alive``) are alive, so systemd restarts an agent
+  that hangs; an uploader that ended makes the daemon exit 1.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class Daemon:
         self.spool: Spool | None = None
         self.uploader: Uploader | None = None
         self._stop = asyncio.Event()
+        self._uploader_died = False  # the watchdog found the uploader dead: exit 1
         if dry_run:
             self.store: CheckpointStore = MemoryCheckpointStore()
             self.sink: PrintSink | SpoolSink = PrintSink(
@@ -145,8 +147,8 @@ class Daemon:
             return
         try:
             await self.uploader.run()
-        except AgentError as exc:
-            log.error("%s: %s", events.SHIP_FAILED, exc)
+        except Exception as exc:  # any: exit 1 with one line, so systemd restarts us
+            log.error("%s: %s: %s; exiting 1", events.SHIP_FAILED, type(exc).__name__, exc)
             self._stop.set()
             raise
 
@@ -155,7 +157,9 @@ class Daemon:
         code = 0
         try:
             await sender
-        except AgentError:
+        except Exception:  # logged by _send
+            code = 1
+        if self._uploader_died:
             code = 1
         if self.tailer.failure is not None:
             code = 1
@@ -179,6 +183,11 @@ class Daemon:
                 log.error(
                     "%s: the tailer thread ended; stopping so systemd restarts", events.TAIL_FAILED
                 )
+                self._stop.set()
+                return
+            if self.uploader is not None and not self.uploader.alive and not self._stop.is_set():
+                log.error("%s: the uploader stopped; exiting 1 for a restart", events.SHIP_FAILED)
+                self._uploader_died = True
                 self._stop.set()
                 return
             if interval is not None:

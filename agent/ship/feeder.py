@@ -9,23 +9,43 @@ comes first.
 ``pending`` counts records taken and not yet settled; every record taken is settled once
 by :meth:`Feeder.settled` (accepted, dead-lettered, or released unsent on stop: it is
 still in the spool, and is read again at the next start).
+
+A failed read of the spool is reported (``on_error``: counted, its traceback logged once)
+and tried again with backoff; after ``MAX_READ_FAILURES`` in a row the error is raised, the
+uploader stops and the daemon exits 1 for systemd to restart it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Callable
 
+from agent import events
 from agent.state.spool import Spool, SpooledRecord
+
+log = logging.getLogger(__name__)
+
+MAX_READ_FAILURES = 8  # in a row, about 4 minutes with the backoff below: then exit 1
+READ_BACKOFF_SECONDS = (1.0, 60.0)  # first and longest wait after a failed read
 
 
 class Feeder:
     """Fills :attr:`queue` from the spool until :meth:`stop`."""
 
     def __init__(
-        self, spool: Spool, *, batch_size: int, max_pending: int, linger_seconds: float
+        self,
+        spool: Spool,
+        *,
+        batch_size: int,
+        max_pending: int,
+        linger_seconds: float,
+        on_error: Callable[[str, Exception], object] | None = None,
     ) -> None:
         self._spool = spool
+        self._on_error = on_error  # reports a failed read (counted, logged once)
+        self._read_failures = 0
         self._batch_size = batch_size
         self._max_pending = max_pending
         self._linger = linger_seconds
@@ -52,7 +72,9 @@ class Feeder:
             if room <= 0 or self.queue.qsize() >= self._batch_size:
                 await self._sleep_until_woken()
                 continue
-            batch = self._spool.take(min(self._batch_size, room), self._cursor)
+            batch = await self._take(min(self._batch_size, room))
+            if batch is None:
+                continue
             if not batch:
                 if until_empty and self.pending == 0:
                     return
@@ -60,8 +82,40 @@ class Feeder:
                 continue
             self._cursor = batch[-1].id
             self.pending += len(batch)
+            log.debug(
+                "%s: %d record(s) from the spool, ids %d-%d, %d pending",
+                events.SHIP_BATCH,
+                len(batch),
+                batch[0].id,
+                batch[-1].id,
+                self.pending,
+            )
             for record in batch:
                 self.queue.put_nowait(record)
+
+    async def _take(self, limit: int) -> list[SpooledRecord] | None:
+        """A batch, or None after a failed read (reported, then waited out with backoff)."""
+        try:
+            batch = self._spool.take(limit, self._cursor)
+        except Exception as exc:
+            self._read_failures += 1
+            if self._on_error is None or self._read_failures >= MAX_READ_FAILURES:
+                raise
+            self._on_error("feeder", exc)
+            first, longest = READ_BACKOFF_SECONDS
+            await self._sleep(min(longest, first * 2 ** (self._read_failures - 1)))
+            return None
+        self._read_failures = 0
+        return batch
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (appends do not shorten it), unless stopped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while not self._stopped and (left := deadline - loop.time()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
 
     async def _sleep_until_woken(self) -> None:
         self._wake.clear()

@@ -23,6 +23,7 @@ PROBING     no verdict (transient failure)    CLOSED    the next turn probes
 CLOSED      pause(same reason, delay)         CLOSED    resume at now + delay; not new
 PROBING     pause(reason, delay)              CLOSED    resume at now + delay
 CLOSED      token reloaded (AUTH pause)       CLOSED    resume now: the next turn probes
+CLOSED      token reloaded (CONFIG pause)     CLOSED    resume now: the next turn probes
 any         stop                              STOPPED   STOP for everyone, for good
 ==========  ================================  ========  ===============================
 
@@ -42,6 +43,7 @@ from typing import NamedTuple
 from agent.errors import PauseReason
 
 POLL_SECONDS = 1.0  # a missed notification costs at most this long, never a hang
+_RELOAD_ENDS = (PauseReason.AUTH, PauseReason.CONFIG)  # pauses a reload (SIGHUP) ends
 
 
 class GateState(Enum):
@@ -126,8 +128,9 @@ class PauseGate:
             self._set(GateState.CLOSED)
 
     def token_reloaded(self) -> None:
-        """A new token was loaded: an auth pause need not wait out its delay."""
-        if self.reason is PauseReason.AUTH and self.state is not GateState.STOPPED:
+        """The operator reloaded (SIGHUP: a new token, a fixed server): an auth pause need
+        not wait out its delay, and a configuration pause (which waits for this) ends."""
+        if self.reason in _RELOAD_ENDS and self.state is not GateState.STOPPED:
             self._resume_at = self._clock()
             self._changed.set()
 

@@ -55,12 +55,16 @@ class UploaderOptions:
     ca_file: Path | None = None
 
 
-def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
+def transport_for(
+    options: UploaderOptions, token: SecretStr, *, timeout: float | None = None
+) -> Transport:
     """The transport these options describe, POSTing to their checked ingest URL.
 
     The uploader and ``check`` both build theirs here, so a PASS from ``check`` means the
     daemon's HTTP library, TLS settings and timeout get through. Raises ConfigError for a
     URL the options do not allow, or a proxy (``api.proxy``, HTTPS_PROXY ...) it cannot use.
+    ``timeout`` replaces ``timeout_seconds`` (the uploader passes a backstop above its
+    adaptive timeout, which it enforces itself).
     """
     url = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
     return make_transport(
@@ -68,7 +72,7 @@ def transport_for(options: UploaderOptions, token: SecretStr) -> Transport:
         url,
         token,
         concurrency=options.concurrency,
-        timeout=options.timeout_seconds,
+        timeout=options.timeout_seconds if timeout is None else timeout,
         http2=options.http2,
         proxy=choose_proxy(url, options.proxy, os.environ),
         ca_file=options.ca_file,
@@ -80,5 +84,5 @@ class UploaderStatus:
     """What ``serverops-agent status`` shows about sending (never the token)."""
 
     pending: int  # taken from the spool, not yet accepted or dead-lettered
-    paused: str | None  # "unauthorized", "forbidden", "quota" or None
+    paused: str | None  # "unauthorized", "forbidden", "quota", "config" or None
     last_error: str | None  # the last failure, e.g. "HTTP 503 internal"

@@ -9,10 +9,12 @@ exception:
   reload the token and try again every few minutes.
 * ``quota_exceeded`` / 402 → PAUSE_QUOTA: stop sending, keep everything, try again after a
   long wait (or the server's ``Retry-After``).
+* 404, 405 → PAUSE_CONFIG: ``POST {url}/logs`` does not exist there (a wrong base path):
+  stop sending, keep everything, resume when the operator reloads (SIGHUP).
 * ``internal``, 429, 5xx, timeouts, connection errors, a body that is not the API's JSON,
   and any other status → RETRY with full-jitter exponential backoff, forever. A status the
-  contract does not name (a 404 from a wrong URL, say) is retried rather than
-  dead-lettered: a configuration mistake must not throw entries away.
+  contract does not name is retried rather than dead-lettered: a mistake must not throw
+  entries away.
 * any 2xx → ACCEPTED.
 
 :func:`failure` turns a decision into one of the agent's exceptions
@@ -60,6 +62,7 @@ class Outcome(Enum):
     DEAD_LETTER = "dead_letter"
     PAUSE_AUTH = "pause_auth"
     PAUSE_QUOTA = "pause_quota"
+    PAUSE_CONFIG = "pause_config"
 
 
 _BY_CODE = {
@@ -76,6 +79,8 @@ _BY_STATUS = {
     401: Outcome.PAUSE_AUTH,
     403: Outcome.PAUSE_AUTH,
     402: Outcome.PAUSE_QUOTA,
+    404: Outcome.PAUSE_CONFIG,
+    405: Outcome.PAUSE_CONFIG,
 }
 
 
@@ -120,7 +125,11 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-_PAUSES = {Outcome.PAUSE_AUTH: PauseReason.AUTH, Outcome.PAUSE_QUOTA: PauseReason.QUOTA}
+_PAUSES = {
+    Outcome.PAUSE_AUTH: PauseReason.AUTH,
+    Outcome.PAUSE_QUOTA: PauseReason.QUOTA,
+    Outcome.PAUSE_CONFIG: PauseReason.CONFIG,
+}
 
 
 def failure(answer: Answer, now: float) -> ShipError | None:

@@ -14,17 +14,26 @@ written to the dead-letter file (:meth:`Sender.dead_letter`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
-from agent.errors import FatalShipError, PausedShipError, PauseReason, RetryableShipError
+from agent.errors import (
+    AgentError,
+    FatalShipError,
+    PausedShipError,
+    PauseReason,
+    RetryableShipError,
+)
 from agent.ship.auth import TokenProvider
 from agent.ship.feeder import Feeder
 from agent.ship.gate import GateState, PauseGate, Turn
 from agent.ship.options import UploaderOptions
+from agent.ship.pacing import Pacer, Slots
+from agent.ship.recovery import DrainPacer, Outage
 from agent.ship.report import ShipReport
 from agent.ship.retry import failure
-from agent.ship.transport import Transport
+from agent.ship.transport import Answer, Transport
 from agent.state.deadletter import DeadLetterFile
 from agent.state.spool import Spool, SpooledRecord
 
@@ -52,6 +61,7 @@ class Sender:
         feeder: Feeder,
         dead_letters: DeadLetterFile,
         on_accepted: Callable[[SpooledRecord], None] | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._spool = spool
         self._options = options
@@ -62,21 +72,30 @@ class Sender:
         self._feeder = feeder
         self._dead_letters = dead_letters
         self._on_accepted = on_accepted
-        self._slots = asyncio.Semaphore(options.concurrency)
+        self._clock = clock
+        self.pacer = Pacer(options.timeout_seconds, options.concurrency)
+        self._slots = Slots(self.pacer)
+        self.outage = Outage()
+        self.drain = DrainPacer()
+        self.on_recovered: Callable[[float], None] | None = None  # set by the uploader
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Requests waiting for their drain turn give up (they stay spooled)."""
+        self._stopping.set()
 
     async def send(self, record: SpooledRecord) -> None:
         """One attempt; returns once accepted and acked, else raises what the answer means
         (RetryableShipError, PausedShipError, FatalShipError) or StopRequested."""
         if self._gate.state is not GateState.OPEN:  # open: no coroutine, no decision object
             await self._pass_gate()
+        turn = self.drain.delay(self._clock())  # 0 except while a backlog drains
+        if turn > 0:
+            await self._wait_turn(turn)
         async with self._slots:
             if self._gate.state is GateState.STOPPED:  # stopped while waiting for a slot
                 raise StopRequested
-            try:
-                answer = await self._transport.post(record.body, record.event_id)
-            except RetryableShipError as exc:
-                self._transient(exc)
-                raise
+            answer = await self._post(record)
             self._report.answered(answer.status)
             exc = failure(answer, time.time())
             if exc is None:
@@ -87,6 +106,44 @@ class Sender:
         elif isinstance(exc, RetryableShipError):
             self._transient(exc)
         raise exc
+
+    async def _post(self, record: SpooledRecord) -> Answer:
+        """The request, under the adaptive timeout; every failure without an answer is a
+        RetryableShipError (an unexpected exception is reported once and retried)."""
+        timeout = self.pacer.timeout
+        started = self._clock()
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await self._transport.post(record.body, record.event_id)
+        except TimeoutError:  # ours: the transport's own timeout is above the pacer's cap
+            self.pacer.timed_out(timeout)
+            self._paced()
+            exc: RetryableShipError = RetryableShipError(f"timeout after {timeout:g} s")
+        except RetryableShipError as failed:
+            exc = failed
+        except AgentError:
+            raise
+        except Exception as unexpected:  # e.g. aiohttp's ValueError for a bad header
+            secret = self._token.current().get_secret_value()
+            exc = self._report.unexpected("sender", unexpected, secret)
+        else:
+            latency = self._clock() - started
+            self.pacer.answered(latency)
+            self._paced()
+            self._report.request(record.event_id, answer.status, latency)
+            return answer
+        self._report.request(record.event_id, str(exc), self._clock() - started)
+        self._transient(exc)
+        raise exc
+
+    def _paced(self) -> None:
+        self._report.paced(self.pacer.timeout, self.pacer.limit)
+
+    async def _wait_turn(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._stopping.is_set():
+            raise StopRequested
 
     async def _pass_gate(self) -> None:
         turn = await self._gate.wait_turn()
@@ -120,13 +177,21 @@ class Sender:
     def _verdict(self) -> None:
         if self._gate.verdict():
             self._report.resumed()
+        outage = self.outage.succeeded(self._clock())
+        if outage is not None and self.on_recovered is not None:
+            self.on_recovered(outage)
 
     def _transient(self, exc: RetryableShipError) -> None:
         self._report.transient(exc)
         self._gate.no_verdict()
+        self.outage.failed(self._clock())
 
     def _pause(self, exc: PausedShipError) -> None:
         options = self._options
+        if exc.reason is PauseReason.CONFIG:  # a wrong URL does not heal by waiting: SIGHUP
+            new = self._gate.pause(exc.reason, float("inf"))
+            self._report.paused_by(exc, float("inf"), new=new)
+            return
         default = (
             options.auth_retry_seconds
             if exc.reason is PauseReason.AUTH

@@ -9,7 +9,15 @@ This module is the workers and their lifecycle; each other job is a unit of its 
 * :mod:`agent.ship.gate`: pauses (unauthorized/forbidden, quota_exceeded) close a gate
   shared by every request; one probe goes first when the pause ends (with the token
   reloaded after an auth pause) and the others follow once it got a verdict;
-* :mod:`agent.ship.report`: metrics, ``status()`` and throttled logs.
+* :mod:`agent.ship.report`: metrics, ``status()`` and throttled logs;
+* :mod:`agent.ship.pacing`: the adaptive timeout and AIMD concurrency (a slow API);
+* :mod:`agent.ship.recovery`: the end of an outage wakes the retries and paces the backlog.
+
+No task dies silently: an unexpected exception in a request is reported once and retried
+(:meth:`ShipReport.unexpected`), a failed spool read is retried with backoff by the
+feeder; what cannot be retried (the spool or dead-letter file failing) stops the uploader
+and :meth:`run` raises it, for the daemon to exit 1. :attr:`Uploader.alive` tells the
+daemon's watchdog whether the feeder and every worker still run.
 
 ``concurrency`` workers each send one record at a time over a keep-alive pool. A record
 leaves the spool only when the API accepted it or it was written to the dead-letter file;
@@ -33,6 +41,8 @@ from agent.ship.auth import TokenProvider
 from agent.ship.feeder import Feeder
 from agent.ship.gate import GateState, PauseGate
 from agent.ship.options import UploaderOptions, UploaderStatus, transport_for
+from agent.ship.pacing import MAX_TIMEOUT_SECONDS
+from agent.ship.recovery import MIN_OUTAGE_SECONDS, WAKE_JITTER_SECONDS
 from agent.ship.report import ShipReport
 from agent.ship.retries import RetryTasks
 from agent.ship.sender import Sender, StopRequested
@@ -59,18 +69,22 @@ class Uploader:
         on_accepted: Callable[[SpooledRecord], None] | None = None,
     ) -> None:
         # A URL the options do not allow is a config error, even with an injected transport.
-        check_url(options.url, allow_insecure_http=options.allow_insecure_http)
+        ingest_url = check_url(options.url, allow_insecure_http=options.allow_insecure_http)
         self._spool = spool
         self._options = options
         self._token = token
-        self._transport = transport or transport_for(options, token.current())
-        self._report = ShipReport(metrics or Metrics(), clock)
+        self._clock = clock
+        # The sender enforces the (adaptive) request timeout; the transport's is a backstop.
+        backstop = max(options.timeout_seconds, MAX_TIMEOUT_SECONDS) + 5.0
+        self._transport = transport or transport_for(options, token.current(), timeout=backstop)
+        self._report = ShipReport(metrics or Metrics(), clock, url=ingest_url)
         self._gate = PauseGate(clock)
         self._feeder = Feeder(
             spool,
             batch_size=options.batch_size,
             max_pending=options.max_pending,
             linger_seconds=options.batch_linger_seconds,
+            on_error=self._report.unexpected,
         )
         self._sender = Sender(
             spool,
@@ -82,10 +96,16 @@ class Uploader:
             feeder=self._feeder,
             dead_letters=dead_letters,
             on_accepted=on_accepted,
+            clock=clock,
         )
-        self._retries = RetryTasks(self._sender, self._feeder, options, on_error=self._fail)
+        self._sender.on_recovered = self._recovered
+        self._retries = RetryTasks(
+            self._sender, self._feeder, options, on_error=self._fail, clock=clock
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._error: Exception | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._ended = False
 
     def __repr__(self) -> str:
         return f"Uploader({self._transport!r}, concurrency={self._options.concurrency})"
@@ -101,9 +121,11 @@ class Uploader:
         """
         self._loop = asyncio.get_running_loop()
         workers = [asyncio.create_task(self._worker()) for _ in range(self._options.concurrency)]
+        self._workers = workers
         try:
             await self._feeder.run(until_empty=until_empty)
         finally:
+            self._ended = True
             self._stop_now()
             await self._shut_down(workers)
             await self._transport.aclose()
@@ -118,8 +140,17 @@ class Uploader:
         else:
             loop.call_soon_threadsafe(self._stop_now)
 
+    @property
+    def alive(self) -> bool:
+        """False once :meth:`run` ended, failed, or any worker ended (the daemon's watchdog
+        requires it); True before :meth:`run` started."""
+        if self._ended or self._error is not None:
+            return False
+        return not any(worker.done() for worker in self._workers)
+
     def reload_token(self) -> None:
-        """Read the token again now (SIGHUP); an auth pause ends with an immediate probe.
+        """Read the token again now (SIGHUP); an auth pause ends with an immediate probe,
+        and so does a configuration pause (404/405), which waits for this.
 
         Safe from any thread: the work is done in the uploader's loop.
         """
@@ -144,7 +175,21 @@ class Uploader:
         self._transport.set_token(self._token.reload())
         self._gate.token_reloaded()
 
+    def _recovered(self, outage: float) -> None:
+        """The first verdict after failures: let the waiting retries go. After a real outage
+        also wake the sleeping ones (with jitter), pace the backlog, and say so."""
+        if outage < MIN_OUTAGE_SECONDS:  # a blip (one 500, say): the backoff stands
+            self._retries.release(0.0)
+            return
+        backlog = self._spool.stats().depth
+        window = self._sender.drain.start(self._clock(), backlog, outage)
+        within = min(WAKE_JITTER_SECONDS, window) if window > 0 else WAKE_JITTER_SECONDS
+        self._retries.wake(within)
+        self._retries.release(within)
+        self._report.recovered(outage, backlog, window)
+
     def _stop_now(self) -> None:
+        self._sender.stop()
         self._gate.stop()
         self._feeder.stop()
         self._retries.stop()
