@@ -12,6 +12,12 @@ complete lines in them. Invariants the rest of the agent relies on:
   bounded whatever the line length. It is never dropped.
 * Decoding tries UTF-8, then the source's fallback encoding, then UTF-8 with U+FFFD
   replacement characters; each line records which one worked and the splitter counts them.
+* NUL characters are replaced by U+FFFD and counted (``RawLine.control_chars``, sent as
+  ``meta.control_chars``): PostgreSQL's text and jsonb cannot hold ``\u0000``, so an API
+  backed by it rejects the whole request. U+FFFD, not a visible escape such as ``\0``,
+  because a log line may contain a literal backslash-zero, and U+FFFD already means "a
+  byte that could not be kept" here. The other C0 controls are kept: JSON escapes them,
+  PostgreSQL stores them, and some carry meaning (tab in stack traces, ESC in ANSI colours).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dataclasses import dataclass
 from agent.model import Decoding, RawLine
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
+NUL = "\x00"
+NUL_REPLACEMENT = "\ufffd"
 
 
 @dataclass(slots=True)
@@ -32,6 +40,7 @@ class LineStats:
     truncated: int = 0
     fallback_decoded: int = 0
     replaced: int = 0
+    control_chars: int = 0  # NUL characters replaced by U+FFFD
 
 
 def check_encoding(name: str) -> str:
@@ -138,9 +147,12 @@ class LineSplitter:
         if max(map(len, parts)) > self.max_line_bytes:
             return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
         try:
-            texts = run.decode("utf-8").split("\n")
+            decoded = run.decode("utf-8")
         except UnicodeDecodeError:
+            decoded = NUL  # line by line, below
+        if NUL in decoded:  # rare: undecodable bytes or NULs are handled line by line
             return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
+        texts = decoded.split("\n")
         offset = self._line_start
         lines = []
         append = lines.append
@@ -181,12 +193,17 @@ class LineSplitter:
         if truncated:
             raw = _cut_at_char_boundary(raw, self.max_line_bytes)
         text, decoding = decode_line(raw, self.fallback_encoding)
+        nuls = 0
+        if NUL in text:
+            nuls = text.count(NUL)
+            text = text.replace(NUL, NUL_REPLACEMENT)
         stats = self.stats
         stats.lines += 1
+        stats.control_chars += nuls
         if truncated:
             stats.truncated += 1
         if decoding is Decoding.FALLBACK:
             stats.fallback_decoded += 1
         elif decoding is Decoding.REPLACED:
             stats.replaced += 1
-        return RawLine(offset, offset + length, text, truncated, decoding)
+        return RawLine(offset, offset + length, text, truncated, decoding, nuls)

@@ -38,6 +38,7 @@ from agent.parse.multiline import (
 
 DEFAULT_MAX_PLAYERS = 10_000
 _TIMESTAMP = Tag.TIMESTAMP.value
+_UNKNOWN = Tag.UNKNOWN.value
 _DECODING_RANK = {Decoding.UTF8: 0, Decoding.FALLBACK: 1, Decoding.REPLACED: 2}
 
 
@@ -182,17 +183,22 @@ class EntryReader:
                 if timestamp is not None:
                     tags = [_TIMESTAMP, *tags]
             thread, logger = header.thread, header.logger
+        elif assembled.binary:
+            message = first.text
+            level = thread = logger = timestamp = None
+            event, tags = None, [_UNKNOWN]  # junk: nothing in it is a player's or a server's
         else:
             message = first.text
             level = thread = logger = timestamp = None
             event = classify(message, None)
             tags = event.tags
-        fields = event.fields
+        fields = event.fields if event is not None else {}
         if fields:
             fields = self.context.enrich(fields)
         more = assembled.more_lines
         if more is None:
             end, raw, truncated, decoding = first.end, first.text, first.truncated, first.decoding
+            control_chars = first.control_chars
         else:
             lines = [first, *more]
             end = more[-1].end
@@ -200,6 +206,7 @@ class EntryReader:
             raw = "\n".join([line.text for line in lines])
             truncated = any(line.truncated for line in lines)
             decoding = max((line.decoding for line in lines), key=_DECODING_RANK.__getitem__)
+            control_chars = sum(line.control_chars for line in lines)
         self._committed = end
         return Entry(
             self.server_id,
@@ -216,4 +223,6 @@ class EntryReader:
             fields,
             truncated or assembled.truncated,
             decoding,
+            control_chars,
+            assembled.binary,
         )
