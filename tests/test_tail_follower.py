@@ -331,12 +331,59 @@ class TestRotationWhileStopped:
         m = writer.lines(n, 10)
         writer.rotate()  # 2026-11-21-2: corrupted below
         k = writer.lines(m, 10)
-        (logs / "2026-11-21-2.log.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+        (logs / "2026-11-21-2.log.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(6) + b"\xff" * 50)
         with caplog.at_level(logging.ERROR):
             counters = agent.start().drain()
         assert counters == [*range(n), *range(m, k)]
         assert agent.follower is not None and agent.follower.unreadable_files == 1
         assert any(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records)
+
+    def test_cut_short_rolled_gz_is_read_up_to_the_cut(self, logs: Path, caplog) -> None:
+        """A rolled .gz cut short in catch-up: its readable lines are delivered (the cut
+        line too, as it stands), it is logged and counted as cut short, not unreadable,
+        and the files after it are read."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.rotate()  # 2026-11-21-1: holds the checkpoint
+        m = writer.lines(n, 300)
+        broken = writer.rotate()  # 2026-11-21-2: cut below
+        original = gzip.decompress(broken.read_bytes()).decode().splitlines()
+        broken.write_bytes(broken.read_bytes()[: broken.stat().st_size // 2])
+        k = writer.lines(m, 10)
+        with caplog.at_level(logging.WARNING):
+            agent.start().drain()
+        lines = [entry.line for entry in agent.sink.entries]
+        middle = lines[n : len(lines) - (k - m)]
+        assert [counter_of(line) for line in lines[:n]] == list(range(n))
+        assert [counter_of(line) for line in lines[len(lines) - (k - m) :]] == list(range(m, k))
+        assert 0 < len(middle) < len(original)
+        # Every readable byte, the cut line as it stands (joined to the entry before it).
+        assert "\n".join(original).startswith("\n".join(middle))
+        assert len("\n".join(middle)) > len("\n".join(original[: len(middle)]))
+        follower = agent.follower
+        assert follower is not None
+        assert (follower.cut_short_files, follower.unreadable_files) == (1, 0)
+        assert any(r.getMessage().startswith(events.FILE_CUT_SHORT) for r in caplog.records)
+
+    def test_empty_rolled_file_is_not_unreadable(self, logs: Path, caplog) -> None:
+        """An empty rolled file has nothing to read: logged as empty, not as unreadable."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.rotate()
+        (logs / "2026-11-21-2.log.gz").write_bytes(gzip.compress(b""))
+        writer.next_n = 2
+        k = writer.lines(n, 10)
+        with caplog.at_level(logging.INFO):
+            assert agent.start().drain() == list(range(k))
+        assert agent.follower is not None and agent.follower.unreadable_files == 0
+        assert any(r.getMessage().startswith(events.FILE_EMPTY) for r in caplog.records)
+        assert not any(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records)
 
 
 class TestOtherLayouts:

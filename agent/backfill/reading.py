@@ -7,7 +7,11 @@ at the saved offset: at the end of the stream the file is done (skipped as alrea
 shipped), inside it the rest is read. The file is read by agent/sources/files.py (the
 reader ``parse`` and the tailer use: plain or gzip by its magic bytes, in chunks, so memory
 does not depend on its size). A gzip file is first checked to its end: a damaged one is
-reported and nothing of it is shipped (see :func:`agent.sources.files.gzip_damage`).
+reported and nothing of it is shipped (see :func:`agent.sources.files.gzip_damage`). A
+gzip file merely cut short is not damaged: what is before the cut is read and shipped,
+and the file is counted and reported as cut short (``FileResult.cut_short``). An empty
+file (or ``.gz`` of nothing) has nothing to ship and no identity: it is counted as empty,
+not as already shipped.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class FileResult:
     skipped: bool = False  # everything was already shipped
     skip_reason: str | None = None
     error: str | None = None
+    empty: bool = False  # no bytes (a .gz of nothing too): nothing to ship, no identity
+    cut_short: bool = False  # a .gz that ends mid-stream: read up to end_offset, no further
     tags: dict[str, int] = field(default_factory=dict)  # entries by tag (filled by callers)
 
 
@@ -85,7 +91,11 @@ def read_file(
                 return result
             _read_stream(raw, result, settings, start_offset, on_entries, on_progress, context)
     except ReadError as exc:
-        result.error = f"cannot read: {describe(exc.cause)}"
+        if exc.cut_short:  # what came before the cut was read and handed on
+            result.cut_short = True
+            result.skipped = result.end_offset <= result.start_offset
+        else:
+            result.error = f"cannot read: {describe(exc.cause)}"
     except BrokenPipeError:
         raise  # writing the output failed, not reading: the caller stops
     except OSError as exc:  # open() failed
@@ -104,7 +114,8 @@ def _read_stream(
 ) -> None:
     stream = LogStream(raw)
     if not stream.head:
-        result.skipped = True  # empty: nothing to ship, no identity
+        result.empty = result.skipped = True  # nothing to ship, no identity
+        result.cut_short = stream.cut is not None  # a .gz cut inside its header
         return
     result.fingerprint = stream.fingerprint
     start = start_offset(result.fingerprint, stream.head)

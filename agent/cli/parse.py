@@ -166,9 +166,10 @@ def parse(
                     context=context,
                 )
 
-            error = _parse_path(path, make_reader, emit)
-            if error is not None:
-                failed = True
+            problem = _parse_path(path, make_reader, emit)
+            if problem is not None:
+                error, is_failure = problem
+                failed = failed or is_failure
                 out.flush()  # the entries read before the error come first
                 typer.echo(f"serverops-agent parse: {path}: {error}", err=True)
         out.flush()
@@ -203,8 +204,9 @@ def _tune_gc() -> Callable[[], None]:
 
 def _parse_path(
     path: str, make_reader: Callable[[str], EntryReader], emit: Callable[[list[Entry]], None]
-) -> str | None:
-    """Parse one path ('-': stdin); return why it could not be read, or None."""
+) -> tuple[str, bool] | None:
+    """Parse one path ('-': stdin); None, or what to say and whether it is a failure (a
+    ``.gz`` cut short is a warning: what it holds was printed)."""
     try:
         if path == "-":  # stdin stays open: '-' may be named twice
             parse_stream(
@@ -214,11 +216,17 @@ def _parse_path(
             with open_log(path) as stream:
                 parse_stream(stream, make_reader=make_reader, emit=emit)
     except ReadError as exc:
-        return describe(exc.cause)
+        if exc.cut_short:
+            return (
+                f"warning: cut short: the gzip stream ends mid-way; its first {exc.offset:,} "
+                "bytes were read, what followed them is not in the file",
+                False,
+            )
+        return describe(exc.cause), True
     except BrokenPipeError:
         raise  # writing failed, not reading: the caller stops
     except OSError as exc:  # open() failed: missing, a directory, no permission
-        return describe(exc)
+        return describe(exc), True
     return None
 
 

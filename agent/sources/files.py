@@ -15,6 +15,13 @@ Errors: whatever fails while reading the stream is :data:`READ_ERRORS`; :class:`
 hands on what was read before it (``finish()``, a partial last line included) and raises
 :class:`ReadError`, whose ``cause`` each caller words its own way (:func:`describe` says
 what went wrong without saying what the caller was doing).
+
+A gzip file *cut short* (log4j2 was compressing it when the server died, a copy stopped
+half way: the deflate stream ends before its end marker) is not damage: everything before
+the cut decompresses to the real lines. Its :class:`ReadError` says so
+(:attr:`ReadError.cut_short`), and every caller ships what was read, counts the file as
+cut short and reports it: ``parse`` and ``backfill`` with a warning, the tailer's
+catch-up with a ``file.cut_short`` log line. What was after the cut is not in the file.
 """
 
 from __future__ import annotations
@@ -55,6 +62,12 @@ class ReadError(SourceError):
         self.cause = cause
         self.offset = offset
 
+    @property
+    def cut_short(self) -> bool:
+        """True for a gzip stream that ends before its end marker (only gzip raises
+        EOFError here): what was read before ``offset`` is the file's real content."""
+        return isinstance(self.cause, EOFError)
+
 
 class LogStream:
     """A file's (decompressed) bytes in chunks, with its head read on opening.
@@ -73,6 +86,7 @@ class LogStream:
         self._chunk_bytes = chunk_bytes
         self.position = 0
         self._held: deque[bytes] = deque()
+        self.cut: EOFError | None = None  # a gzip cut short inside its head: raised after it
         try:
             first = raw.read(chunk_bytes)
             self.compressed = first[:2] == GZIP_MAGIC
@@ -83,6 +97,8 @@ class LogStream:
             while held < FINGERPRINT_BYTES and (chunk := self._next()):
                 self._held.append(chunk)
                 held += len(chunk)
+        except EOFError as exc:
+            self.cut = exc  # a short .gz: its readable head is still handed out, then this
         except READ_ERRORS as exc:
             raise ReadError(exc, 0) from exc
         self.head = b"".join(self._held)[:FINGERPRINT_BYTES]
@@ -94,7 +110,12 @@ class LogStream:
 
     def read(self) -> bytes:
         """The next chunk (b"" at the end); raises READ_ERRORS as the file's reads do."""
-        chunk = self._held.popleft() if self._held else self._next()
+        if self._held:
+            chunk = self._held.popleft()
+        elif self.cut is not None:
+            raise self.cut
+        else:
+            chunk = self._next()
         self.position += len(chunk)
         return chunk
 

@@ -97,6 +97,11 @@ class Follower:
         return self._catch_up.unreadable_files
 
     @property
+    def cut_short_files(self) -> int:
+        """Rolled ``.gz`` files read up to where their stream was cut."""
+        return self._catch_up.cut_short_files
+
+    @property
     def phase(self) -> Phase:
         """Where the follower is now."""
         if self._catch_up.reading:
