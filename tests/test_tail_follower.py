@@ -136,6 +136,65 @@ class TestLive:
         n = writer.lines(75, 10)
         assert agent.drain() == list(range(n))
 
+    @staticmethod
+    def _failing_drain(writer: Log4jWriter, logs: Path, *, keep_rolled: bool) -> type[Follower]:
+        """A follower whose rotated file fails to drain with a real OSError: the writer
+        adds 50..74 and rolls between EOF and the path check, then the file's descriptor
+        is replaced by a directory's, so the kernel refuses the read (EISDIR)."""
+
+        class FailingDrain(Follower):
+            def _rotated(self, live: LiveFile, *, gone: bool) -> None:
+                directory = os.open(logs, os.O_RDONLY)
+                os.dup2(directory, live._fd)  # the real read now fails
+                os.close(directory)
+                if not keep_rolled:
+                    for rolled in logs.glob("2026-*.log*"):
+                        rolled.unlink()
+                super()._rotated(live, gone=gone)
+
+            def _check_live(self, live: LiveFile) -> None:
+                if not race:
+                    race.append(writer.lines(50, 25))
+                    writer.rotate()
+                super()._check_live(live)
+
+        race: list[int] = []
+        return FailingDrain
+
+    def test_drain_failure_reads_the_rest_from_the_rolled_file(self, logs: Path, caplog) -> None:
+        """An OSError while draining a rotated file is logged with the path and counted; the
+        unread rest comes from the rolled .gz, then the new file: nothing lost or repeated."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        follower_class = self._failing_drain(writer, logs, keep_rolled=True)
+        agent = Agent(writer.latest, follower_class=follower_class).start()
+        writer.lines(0, 50)
+        with caplog.at_level(logging.INFO):
+            agent.drain()
+            n = writer.lines(75, 10)
+            assert agent.drain() == list(range(n))
+        assert agent.follower is not None and agent.follower.drain_failures == 1
+        failed = [
+            r.getMessage() for r in caplog.records if events.FILE_DRAIN_FAILED in r.getMessage()
+        ]
+        assert len(failed) == 1 and str(writer.latest) in failed[0]
+
+    def test_drain_failure_without_rolled_file_reports_the_loss(self, logs: Path, caplog) -> None:
+        """When no rolled file holds the rest, what was read is kept, the loss is reported
+        with the offset (file.lost), and the new file is followed."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        follower_class = self._failing_drain(writer, logs, keep_rolled=False)
+        agent = Agent(writer.latest, follower_class=follower_class).start()
+        writer.lines(0, 50)
+        with caplog.at_level(logging.INFO):
+            agent.drain()
+            n = writer.lines(75, 10)
+            assert agent.drain() == [*range(50), *range(75, n)]
+        assert agent.follower is not None and agent.follower.drain_failures == 1
+        lost = [
+            r.getMessage() for r in caplog.records if r.getMessage().startswith(events.FILE_LOST)
+        ]
+        assert len(lost) == 1 and str(writer.latest) in lost[0]
+
     def test_two_rolls_between_looks_are_both_read(self, logs: Path) -> None:
         """Two rolls before the follower looks again: the middle file is not skipped."""
         writer = Log4jWriter(logs, gzip_async=False)

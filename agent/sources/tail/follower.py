@@ -12,7 +12,7 @@ State machine (one :class:`Follower` per server, driven by :meth:`Follower.step`
   end and finished *before* switching — no line is lost, none is read twice — and its
   fingerprint is searched among the rolled files, so files rolled in between are read
   too. A file that shrank, or whose head no longer matches its fingerprint, was
-  truncated (copytruncate) or rewritten: restart at 0.
+  truncated (copytruncate) or rewritten: restart at 0. A failed drain: ``drain.py``.
 * **WAITING**: the path is missing or unreadable; one log message per change of
   :class:`Waiting`, retried on every wake-up (inotify or the polling tick).
 * **OPENING**: nothing is open; the next step opens the next rolled file, else the path.
@@ -38,6 +38,7 @@ from agent.model import Checkpoint, Entry
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
 from agent.parse.reader import EntryReader, ServerContext
 from agent.sources.tail.catchup import CatchUp
+from agent.sources.tail.drain import rest_after_drain_failure
 from agent.sources.tail.live import CHUNK_BYTES, LiveFile, LiveStart, StartAt, line_start_near_end
 from agent.sources.tail.plan import Found, Resume, locate
 from agent.sources.tail.sink import CheckpointStore, Sink
@@ -85,6 +86,7 @@ class Follower:
         self._live: LiveFile | None = None
         self._waiting = Waiting.NO
         self._context = ServerContext()  # one per server: UUIDs learnt in one file enrich the next
+        self.drain_failures = 0  # rotated live files whose drain to the end failed
 
     @property
     def directory(self) -> Path:
@@ -97,8 +99,7 @@ class Follower:
         return self._catch_up.unreadable_files
 
     @property
-    def cut_short_files(self) -> int:
-        """Rolled ``.gz`` files read up to where their stream was cut."""
+    def cut_short_files(self) -> int:  # rolled .gz files read up to where they were cut
         return self._catch_up.cut_short_files
 
     @property
@@ -317,7 +318,11 @@ class Follower:
             self._rotated(live, gone=ident is None)
 
     def _rotated(self, live: LiveFile, *, gone: bool) -> None:
-        live.drain()  # the writer closed the file before renaming it
+        try:
+            live.drain()  # the writer closed the file before renaming it
+        except OSError as exc:
+            self._drain_failed(live, exc)
+            return
         finished, end = live.fingerprint, live.pos
         live.finish()
         self._live = None
@@ -336,3 +341,10 @@ class Follower:
             if resume.found is Found.ROTATED:
                 # The first segment is the file just finished (from its end): skip it.
                 self._catch_up.extend(resume.backlog[1:])
+
+    def _drain_failed(self, live: LiveFile, exc: OSError) -> None:
+        """Draining the rotated file failed: count it, queue its rest, follow the new file."""
+        self.drain_failures += 1
+        self._live = None
+        self._live_start = LiveStart()
+        self._catch_up.extend(rest_after_drain_failure(live, self.source, exc))
