@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from agent.parse.dates import host_timezone
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 from agent.sources.files import (
     EntryFeed,
     LogStream,
     OnEntries,
     ReadError,
+    date_from_mtime,
     describe,
     gzip_damage,
 )
@@ -123,12 +125,15 @@ def _read_stream(
         result.skipped = True  # the caller decided (e.g. the daemon's file)
         return
     result.start_offset = start
+    day = date_of(result.path.name)
+    if day is None:  # latest.log and other undated names: from the mtime, counting back
+        day = date_from_mtime(result.path, start, settings.options.timezone or host_timezone())
     reader = EntryReader(
         server_id=settings.server_id,
         fingerprint=result.fingerprint,
         start_offset=start,
         options=settings.options,
-        date_hint=date_of(result.path.name),
+        date_hint=day,
         clock=time.time,
         context=context,
     )

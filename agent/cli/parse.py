@@ -34,7 +34,14 @@ from agent.model import Entry
 from agent.parse.dates import load_timezone
 from agent.parse.lines import check_encoding
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
-from agent.sources.files import EntryFeed, LogStream, ReadError, describe, open_log
+from agent.sources.files import (
+    EntryFeed,
+    LogStream,
+    ReadError,
+    date_from_mtime,
+    describe,
+    open_log,
+)
 from agent.sources.logfiles import date_of
 
 # Parsing allocates several short-lived objects per line (line, header, event, entry,
@@ -108,7 +115,8 @@ def parse(
             "--date",
             metavar="YYYY-MM-DD",
             help="Date of the first line; default: from a rotated file's name "
-            "(YYYY-MM-DD-N.log.gz), else today by the clock.",
+            "(YYYY-MM-DD-N.log.gz), else counted back from the file's mtime (the time its "
+            "last line was written); stdin: today by the clock.",
         ),
     ] = None,
     encoding: Annotated[
@@ -155,6 +163,8 @@ def parse(
     try:
         for path in paths or ["-"]:
             hint = day or (None if path == "-" else date_of(path))
+            if hint is None and path != "-":  # read after the fact: dated from its mtime
+                hint = date_from_mtime(path, 0, zone)
 
             def make_reader(print_: str, hint: date | None = hint) -> EntryReader:
                 return EntryReader(

@@ -10,10 +10,12 @@ of it. Stages: :class:`~agent.parse.lines.LineSplitter` (bytes -> lines), the Mi
 :class:`ServerContext` (what one file teaches about the next: players' UUIDs).
 
 Wiring: give the readers of one server the same ``context``; give a rotated file the
-``date_hint`` its name carries (:func:`agent.sources.logfiles.date_of`); a live
-``latest.log`` takes its date from ``clock``. A continuation line that arrives after its
-entry was released by :meth:`EntryReader.flush_idle` starts an entry of its own (without
-a header): it is sent, not lost, only not joined.
+``date_hint`` its name carries (:func:`agent.sources.logfiles.date_of`), a file read after
+the fact the one its mtime gives (:func:`agent.parse.dates.start_date_from_end`); a live
+``latest.log`` takes its date from ``clock``, from ``clock_from`` on when the bytes before
+that offset were written before it was opened (the daemon catching up). A continuation
+line that arrives after its entry was released by :meth:`EntryReader.flush_idle` starts
+an entry of its own (without a header): it is sent, not lost, only not joined.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class EntryReader:
         date_hint: date | None = None,
         clock: Clock = time.time,
         context: ServerContext | None = None,
+        clock_from: int | None = None,
     ) -> None:
         self.options = options or ReaderOptions()
         self.server_id = server_id
@@ -120,6 +123,7 @@ class EntryReader:
         self._dates = DateTracker(LocalToUtc(zone), date_hint=date_hint, clock=clock)
         self._committed = start_offset
         self._pending_since = 0.0
+        self._clock_from = clock_from  # entries from this offset on are dated by the clock
 
     @property
     def committed_offset(self) -> int:
@@ -172,6 +176,9 @@ class EntryReader:
         """Turn an assembled entry into an :class:`Entry` (tags, fields, UTC timestamp)."""
         header = assembled.header
         first = assembled.first
+        if self._clock_from is not None and first.offset >= self._clock_from:
+            self._clock_from = None
+            self._dates.use_clock()  # the lines written after the file was opened: live
         if header is not None:
             message = header.message
             level = header.level

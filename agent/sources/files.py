@@ -10,6 +10,11 @@ and the tailer's catch-up of rolled files.
   ``parse`` and ``backfill`` loop it to the end, the tailer gives it a budget per pass so
   one big rolled file does not starve the other servers.
 * :func:`gzip_damage` checks a gzip file to its end before anything of it is trusted.
+* :func:`date_from_mtime` dates a file read after the fact (a ``latest.log`` of a stopped
+  server): the date of its first line, counted back from its mtime (shared/PARSING.md,
+  "Time"; the rule is agent/parse/dates.py's). It reads the file once more, without
+  parsing (a regex over the bytes, ~1/20 of parsing's cost); a file whose first 64 KiB
+  hold no time-only line (its lines carry full dates) is not read further.
 
 Errors: whatever fails while reading the stream is :data:`READ_ERRORS`; :class:`EntryFeed`
 hands on what was read before it (``finish()``, a partial last line included) and raises
@@ -27,17 +32,23 @@ catch-up with a ``file.cut_short`` log line. What was after the cut is not in th
 from __future__ import annotations
 
 import gzip
+import logging
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, tzinfo
 from os import PathLike
+from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
 from agent.errors import SourceError
 from agent.model import Entry
+from agent.parse.dates import DayCounter, start_date_from_end
 from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint
 from agent.parse.reader import EntryReader
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -262,6 +273,46 @@ def gzip_damage(raw: BinaryIO) -> Exception | None:
     finally:
         raw.seek(0)
     return None
+
+
+def start_date_of(chunks: Iterable[bytes], mtime: float, zone: tzinfo) -> date:
+    """The date of the first line of ``chunks`` (the bytes to be parsed), counted back
+    from ``mtime``, when the last of them was written (see :func:`date_from_mtime`)."""
+    counter = DayCounter()
+    for chunk in chunks:
+        counter.feed(chunk)
+        if counter.gave_up:
+            break
+    counter.finish()
+    return start_date_from_end(counter, datetime.fromtimestamp(mtime, zone))
+
+
+def date_from_mtime(path: str | PathLike[str], start: int, zone: tzinfo) -> date | None:
+    """The date of the first line at or after ``start`` of a file read after the fact,
+    from its mtime and the midnights its lines cross; None if it cannot be read (the
+    reader then falls back to the clock, and the read itself reports the error)."""
+    try:
+        mtime = Path(path).stat().st_mtime
+        with open_log(path) as stream:
+            stream.skip_to(start)
+            return start_date_of(_chunks_from(stream, start), mtime, zone)
+    except (ReadError, *READ_ERRORS) as exc:
+        log.debug("cannot date %s from its mtime: %s", path, describe(exc))
+        return None
+
+
+def _chunks_from(stream: LogStream, start: int) -> Iterable[bytes]:
+    """The stream's chunks from ``start`` on; a gzip file cut short ends where it was cut."""
+    while True:
+        try:
+            chunk = stream.read()
+        except EOFError:
+            return
+        if not chunk:
+            return
+        begin = stream.position - len(chunk)
+        if stream.position > start:
+            yield chunk[max(0, start - begin) :]
 
 
 class _Prepend:
