@@ -154,7 +154,7 @@ def test_invalid_utf8_with_fallback_encoding(tmp_path: Path) -> None:
     _, bodies, _ = run(str(log), *ARGS, "--encoding", "cp1252")
     assert bodies[0]["message"] == "<Zoë> café"
     assert bodies[0]["meta"]["decoding"] == "fallback"
-    _, bodies, _ = run(str(log), *ARGS)
+    _, bodies, _ = run(str(log), *ARGS, "--encoding", "utf-8")  # explicit: authoritative
     assert "\ufffd" in bodies[0]["message"]
     assert bodies[0]["meta"]["decoding"] == "replaced"
 

@@ -166,7 +166,7 @@ def _server_id(given: str | None, config: AgentConfig | None) -> str:
 
 def _reader_options(server: str, timezone: str | None, config: AgentConfig | None) -> ReaderOptions:
     """The configured server's reader options (encoding, zone, limits); --timezone wins."""
-    options = ReaderOptions()
+    options = ReaderOptions(detect_encoding=True)  # no config: no encoding set
     if config is not None:
         sources = [s for s in build_sources(config) if s.server_id == server]
         if sources:

@@ -123,7 +123,8 @@ def parse(
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...).",
+            help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...); "
+            "default: guessed once per file from its non-UTF-8 lines.",
         ),
     ] = None,
     raw_line: Annotated[
@@ -148,7 +149,9 @@ def parse(
         entry_filter = build_filter(filters) if filters != QueryFilters() else None
     except ValueError as exc:
         raise _usage_error(str(exc)) from None
-    options = ReaderOptions(fallback_encoding=encoding, timezone=zone)
+    options = ReaderOptions(
+        fallback_encoding=encoding, timezone=zone, detect_encoding=encoding is None
+    )
     context = ServerContext()  # one server: UUIDs seen in one file enrich the next
     out = typer.get_binary_stream("stdout")
 

@@ -54,6 +54,7 @@ class ReaderOptions:
     multiline_max_lines: int = DEFAULT_MAX_LINES
     multiline_max_bytes: int = DEFAULT_MAX_BYTES
     timezone: tzinfo | None = None  # the server's zone; None: the host's
+    detect_encoding: bool = False  # no fallback_encoding set: guess one per file (lines.py)
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +115,7 @@ class EntryReader:
             start_offset=start_offset,
             max_line_bytes=self.options.max_line_bytes,
             fallback_encoding=self.options.fallback_encoding,
+            detect_encoding=self.options.detect_encoding,
         )
         self._assembler = MultilineAssembler(
             max_lines=self.options.multiline_max_lines,
@@ -134,6 +136,10 @@ class EntryReader:
     def stats(self) -> LineStats:
         """The line splitter's counters (lines, truncated, fallback-decoded, replaced)."""
         return self._splitter.stats
+
+    def prime_encoding(self, data: bytes) -> None:
+        """Bytes of this stream, already written, for the encoding guess (lines.py)."""
+        self._splitter.prime(data)
 
     def feed(self, data: bytes, now: float = 0.0) -> list[Entry]:
         """Add bytes; return the entries completed by them (the last one may stay pending)."""

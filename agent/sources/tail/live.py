@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 
 from agent.model import Entry
+from agent.parse.encoding import SAMPLE_BYTES
 from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint
 from agent.parse.reader import EntryReader
 from agent.sources.files import start_date_of
@@ -168,6 +169,11 @@ class LiveFile:
         self.head = os.pread(self._fd, FINGERPRINT_BYTES, 0)
         self.fingerprint = fingerprint(self.head) if self.head else None
         self.reader = self._new_reader(offset, self.fingerprint or "", day, clock_from)
+        if self.reader.options.detect_encoding and stat.st_size:
+            # A line that arrives alone is a poor sample: the file's content around the
+            # start offset joins it (agent/parse/encoding.py).
+            begin = max(0, offset - SAMPLE_BYTES)
+            self.reader.prime_encoding(os.pread(self._fd, 2 * SAMPLE_BYTES, begin))
         self.last_data = self._clock()
         self.flush_checked = float("-inf")  # when flush_idle last ran
 
