@@ -21,6 +21,7 @@ TAIL_FAILED = "tail.failed"  # the tailer thread ended with an error: the daemon
 FILE_CUT_SHORT = "file.cut_short"  # a .gz ends mid-stream: its readable part was read
 FILE_EMPTY = "file.empty"  # a rolled file holds no bytes: nothing to read
 FILE_DRAIN_FAILED = "file.drain_failed"  # reading a rotated live file to its end failed
+FILE_READ = "file.read"  # debug: a file opened for reading, and each read (bytes, offsets)
 
 # -- state: the spool (agent/state) -------------------------------------------------------
 SPOOL_FULL = "spool.full"  # the spool reached its cap: reading pauses (the log is the buffer)

@@ -42,6 +42,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from agent import events
 from agent.errors import SourceError
 from agent.model import Entry
 from agent.parse.dates import DayCounter, start_date_from_end
@@ -94,6 +95,7 @@ class LogStream:
         Raises ReadError if the first bytes cannot be read or decompressed.
         """
         self.raw = raw
+        self.name = str(getattr(raw, "name", "<stream>"))  # for the debug log
         self._chunk_bytes = chunk_bytes
         self.position = 0
         self._held: deque[bytes] = deque()
@@ -127,6 +129,14 @@ class LogStream:
             raise self.cut
         else:
             chunk = self._next()
+        if chunk and log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s: read %d bytes of %s at offset %d",
+                events.FILE_READ,
+                len(chunk),
+                self.name,
+                self.position,
+            )
         self.position += len(chunk)
         return chunk
 
@@ -171,7 +181,11 @@ def open_log(path: str | PathLike[str], *, chunk_bytes: int = CHUNK_BYTES) -> Lo
     """
     raw = open(path, "rb")  # noqa: PTH123, SIM115 (argv str or Path; closed by the stream)
     try:
-        return LogStream(raw, chunk_bytes=chunk_bytes)
+        stream = LogStream(raw, chunk_bytes=chunk_bytes)
+        log.debug(
+            "%s: opened %s (%s)", events.FILE_READ, path, "gzip" if stream.compressed else "plain"
+        )
+        return stream
     except ReadError:
         raw.close()
         raise

@@ -14,6 +14,7 @@ they are dated from the file's mtime, counting back (agent/sources/files.py
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from datetime import date, tzinfo
 from enum import Enum
 from pathlib import Path
 
+from agent import events
 from agent.model import Entry
 from agent.parse.encoding import SAMPLE_BYTES
 from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint
 from agent.parse.reader import EntryReader
 from agent.sources.files import start_date_of
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 TAIL_SCAN_BYTES = 64 * 1024  # how far back "end" looks for the last complete line
@@ -103,6 +107,14 @@ class LiveFile:
         """Read up to ``budget`` bytes into the reader; True if the end was reached."""
         while budget > 0:
             data = os.read(self._fd, min(CHUNK_BYTES, budget))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s: read %d bytes of %s at offset %d",
+                    events.FILE_READ,
+                    len(data),
+                    self.path,
+                    self.pos,
+                )
             if not data:
                 return True
             self.pos += len(data)
@@ -163,6 +175,14 @@ class LiveFile:
             day = start_date_of(self._chunks(offset, stat.st_size), stat.st_mtime, zone)
             clock_from = stat.st_size
         os.lseek(self._fd, offset, os.SEEK_SET)
+        log.debug(
+            "%s: opened %s at offset %d of %d bytes%s",
+            events.FILE_READ,
+            self.path,
+            offset,
+            stat.st_size,
+            f" (first line dated {day} from the mtime)" if day else "",
+        )
         self.pos = offset  # offset of the next byte to read
         # The first bytes the fingerprint covers, compared to spot rewrites; the
         # fingerprint is None until the file has a first byte.
