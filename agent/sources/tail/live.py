@@ -107,7 +107,7 @@ class LiveFile:
         """Read up to ``budget`` bytes into the reader; True if the end was reached."""
         while budget > 0:
             data = os.read(self._fd, min(CHUNK_BYTES, budget))
-            if log.isEnabledFor(logging.DEBUG):
+            if data and log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s: read %d bytes of %s at offset %d",
                     events.FILE_READ,
