@@ -9,11 +9,17 @@ Only lines read live use the clock. Real files, with their mtime set by os.utime
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+from agent_process import agent_command, agent_env
 from hypothesis import given
 from hypothesis import strategies as st
 from test_tail_follower import Agent
@@ -22,6 +28,7 @@ from typer.testing import CliRunner
 from agent.cli.main import app
 from agent.parse.dates import DayCounter, start_date_from_end
 from agent.sources.tail.source import ReadFrom
+from agent.state.spool import Spool, SpoolOptions
 
 # A BungeeCord-style file crossing midnight twice (written over three days).
 SPANNING = [
@@ -165,3 +172,74 @@ def test_daemon_catch_up_dates_from_mtime_then_live_lines_by_clock(tmp_path: Pat
     live = agent.sink.entries[-1]
     assert live.message == "<Steve> live"
     assert live.timestamp is not None and live.timestamp.date() == now.date()
+
+
+def _spooled_bodies(state: Path) -> list[dict]:
+    spool = Spool(SpoolOptions(state / "spool.sqlite3"))
+    try:
+        return [orjson.loads(record.body) for record in spool.take(1000)]
+    finally:
+        spool.close()
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Bounded poll: the daemon is another process, there is no event to wait on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: the API is down, entries stay in the spool."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_real_daemon_catching_up_after_days_down(tmp_path: Path) -> None:
+    """The real `run` process: stopped with a checkpoint in latest.log; lines written
+    while it was down (three weeks ago, across two midnights) are dated from the mtime
+    when it starts again; a line written while it runs is dated today by the clock."""
+    log = write(tmp_path / "logs" / "latest.log", SPANNING[:1], END)
+    state = tmp_path / "state"
+    (tmp_path / "token").write_text("so_test_catchup000000\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[api]\nurl = "http://127.0.0.1:{_closed_port()}"\ntoken_file = "{tmp_path / "token"}"\n'
+        f'[state]\ndir = "{state}"\n[[servers]]\nid = "s"\nlog = "{log}"\n'
+        'read_from = "beginning"\ntimezone = "UTC"\n[reader]\nmultiline_idle_seconds = 0.2\n'
+    )
+
+    def run_until(count: int, then: Callable[[], None] | None = None) -> None:
+        stderr = (tmp_path / "agent.log").open("ab")
+        agent = subprocess.Popen(agent_command(config), stderr=stderr, env=agent_env())
+        try:
+            _wait_for(lambda: len(_spooled_bodies(state)) >= count, f"{count} spooled")
+            if then is not None:
+                then()
+            agent.send_signal(signal.SIGTERM)
+            agent.wait(timeout=30)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            stderr.close()
+
+    run_until(1)  # the checkpoint is now after the first line
+    with log.open("a") as file:
+        file.write("".join(line + "\n" for line in SPANNING[1:]))
+    os.utime(log, (END.timestamp(), END.timestamp()))
+    now = datetime.now(UTC) - timedelta(seconds=5)
+
+    def write_live_line() -> None:
+        with log.open("a") as file:
+            file.write(f"[{now:%H:%M:%S}] [Server thread/INFO]: <Steve> live\n")
+        _wait_for(lambda: len(_spooled_bodies(state)) >= 6, "the live line spooled")
+
+    run_until(5, write_live_line)
+    bodies = _spooled_bodies(state)
+    assert [b["meta"]["timestamp"] for b in bodies[1:5]] == DATED[1:]
+    assert bodies[5]["message"] == "<Steve> live"
+    assert bodies[5]["meta"]["timestamp"].startswith(f"{now:%Y-%m-%d}T")
