@@ -13,7 +13,8 @@ stdout and writes nothing; it needs no token and no config.
 Shipping refuses to start while the daemon runs on the same state dir (its uploader
 and this one would both send the spooled entries): stop it, backfill, start it.
 
-Exit codes: 0 all shipped; 1 a file failed (e.g. a corrupt .gz: the others are still
+Exit codes: 0 all shipped (a .gz cut short counts: its readable part was shipped, and
+the summary names it); 1 a file failed (e.g. a corrupt .gz: the others are still
 done), entries were dead-lettered, or the daemon is running; 2 usage or config error;
 130 interrupted (Ctrl-C: what was read is in the spool, sent by the next run or the
 daemon).

@@ -13,8 +13,9 @@ and the tailer's catch-up of rolled files.
 * :func:`date_from_mtime` dates a file read after the fact (a ``latest.log`` of a stopped
   server): the date of its first line, counted back from its mtime (shared/PARSING.md,
   "Time"; the rule is agent/parse/dates.py's). It reads the file once more, without
-  parsing (a regex over the bytes, ~1/20 of parsing's cost); a file whose first 64 KiB
-  hold no time-only line (its lines carry full dates) is not read further.
+  parsing (a regex over the bytes: ~40 MB/s against parsing's ~8 MB/s on one loaded
+  core, so about a fifth more for a file without a date in its name); a file whose first
+  64 KiB hold no time-only line (its lines carry full dates) is not read further.
 
 Errors: whatever fails while reading the stream is :data:`READ_ERRORS`; :class:`EntryFeed`
 hands on what was read before it (``finish()``, a partial last line included) and raises
