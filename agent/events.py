@@ -17,6 +17,11 @@ FILE_LOST = "file.lost"  # a checkpointed file is gone: its unread rest cannot b
 FILE_CATCHUP = "file.catchup"  # reading rotated files the agent missed while stopped
 WATCH_FAILED = "watch.failed"  # inotify watch not possible: polling only for that directory
 TAIL_FAILED = "tail.failed"  # the tailer thread ended with an error: the daemon stops
+# bad bytes and odd files (issue 10 item 8, issue 11)
+FILE_CUT_SHORT = "file.cut_short"  # a .gz ends mid-stream: its readable part was read
+FILE_EMPTY = "file.empty"  # a rolled file holds no bytes: nothing to read
+FILE_DRAIN_FAILED = "file.drain_failed"  # reading a rotated live file to its end failed
+FILE_READ = "file.read"  # debug: a file opened for reading, and each read (bytes, offsets)
 
 # -- state: the spool (agent/state) -------------------------------------------------------
 SPOOL_FULL = "spool.full"  # the spool reached its cap: reading pauses (the log is the buffer)

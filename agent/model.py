@@ -53,6 +53,7 @@ class RawLine:
     text: str
     truncated: bool = False  # the line was longer than the maximum; text holds its head
     decoding: Decoding = Decoding.UTF8
+    control_chars: int = 0  # NUL characters replaced by U+FFFD (see agent/parse/lines.py)
 
 
 @dataclass(slots=True, frozen=True)
@@ -91,3 +92,5 @@ class Entry:
     fields: dict[str, Any] = field(default_factory=dict)
     truncated: bool = False  # a line of the entry, or the entry itself, was cut at a limit
     decoding: Decoding = Decoding.UTF8  # the worst decoding of the entry's lines
+    control_chars: int = 0  # NUL characters replaced by U+FFFD in the entry's lines
+    binary: bool = False  # mostly non-printable continuation lines, kept apart (multiline.py)

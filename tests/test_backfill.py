@@ -182,6 +182,28 @@ def test_corrupt_gz_is_reported_others_still_done(tmp_path: Path) -> None:
     assert messages(bodies) == others
 
 
+def test_dry_run_cut_short_and_empty_gz(tmp_path: Path) -> None:
+    """Dry run: a .gz cut short prints its readable part and is named in the summary as cut
+    short; an empty .gz is counted as empty (not as already shipped); exit 0."""
+    written = make_log_set(tmp_path / "logs", count=3000)
+    broken = tmp_path / "logs" / "2026-11-01-2.log.gz"
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    write_log(tmp_path / "logs" / "2026-11-02-1.log.gz", [])
+    code, bodies, stderr = invoke(str(tmp_path / "logs"), "--dry-run", "--timezone", "UTC")
+    assert code == 0, stderr
+    assert "0 failed, 1 empty, 1 cut short)" in stderr
+    assert f"CUT SHORT {broken}" in stderr
+    printed = messages(bodies)
+    first = expected_messages(written[:1])
+    cut_file = expected_messages(written[1:2])
+    rest = expected_messages(written[2:])
+    assert printed[: len(first)] == first and printed[len(printed) - len(rest) :] == rest
+    middle = printed[len(first) : len(printed) - len(rest)]
+    assert 0 < len(middle) < len(cut_file)
+    assert middle[:-1] == cut_file[: len(middle) - 1]  # the last may be the cut line
+
+
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [

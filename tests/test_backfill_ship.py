@@ -125,20 +125,43 @@ def test_skips_what_the_daemon_shipped_and_leaves_it_its_files(tmp_path: Path) -
     )
 
 
-def test_corrupt_gz_exit_1_other_files_shipped(tmp_path: Path) -> None:
-    """A truncated .gz is reported by name, exit 1; every other file is shipped in full."""
+def test_truncated_gz_ships_its_readable_part_and_is_reported(tmp_path: Path) -> None:
+    """A .gz cut short ships what is before the cut, is counted and named as cut short
+    (exit 0: nothing readable was left behind); every other file is shipped in full, and
+    a rerun sends nothing twice."""
     written = make_log_set(tmp_path / "logs", count=150)
     logs = tmp_path / "logs"
     broken = logs / written[1][0]
     data = broken.read_bytes()
-    expected = [i for name, _ in written if name != written[1][0] for i in event_ids(logs / name)]
     broken.write_bytes(data[: len(data) // 2])
+    expected = [i for name, _ in written for i in event_ids(logs / name)]
+    readable = event_ids(broken)
+    assert 0 < len(readable) < 150
+    with Receiver(token=TOKEN) as rx:
+        config = write_config(tmp_path, rx.url)
+        code, out, _ = run_cli(str(logs), "--config", str(config))
+        assert code == 0, out
+        assert "0 failed, 0 empty, 1 cut short)" in out
+        assert f"CUT SHORT {broken}: a gzip file that ends mid-stream" in out
+        assert set(readable) <= set(rx.state.accepted)
+        assert set(expected) == set(rx.state.accepted)
+        code, out, _ = run_cli(str(logs), "--config", str(config))
+    assert code == 0 and "1 cut short" in out
+    assert max(rx.state.accepted.values()) == 1
+
+
+def test_empty_gz_is_reported_as_empty(tmp_path: Path) -> None:
+    """An empty .gz is counted as empty, not as already shipped."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write_log(logs / "2026-11-01-1.log.gz", [])
+    (logs / "2026-11-01-2.log.gz").write_bytes(b"")
+    write_log(logs / "2026-11-02-1.log.gz", ["[10:00:00] [Server thread/INFO]: <Steve> hi\n"])
     with Receiver(token=TOKEN) as rx:
         code, out, _ = run_cli(str(logs), "--config", str(write_config(tmp_path, rx.url)))
-    assert code == 1
-    assert f"FAILED {broken}: cannot read: Compressed file ended" in out
-    assert set(expected) <= set(rx.state.accepted)
-    assert max(rx.state.accepted.values()) == 1
+    assert code == 0, out
+    assert "(0 skipped as already shipped, 0 left to the daemon, 0 failed, 2 empty" in out
+    assert rx.state.accepted_total == 1
 
 
 def test_dead_lettered_entry_gives_exit_1(tmp_path: Path) -> None:

@@ -90,16 +90,26 @@ def test_missing_file_among_good_ones(tmp_path: Path) -> None:
     assert "missing.log" in err and "No such file" in err
 
 
-def test_corrupt_gzip_prints_what_was_read(tmp_path: Path) -> None:
-    """A gzip file cut mid-way: the entries before the cut are printed, then exit 1."""
+def test_cut_short_gzip_prints_what_was_read_with_a_warning(tmp_path: Path) -> None:
+    """A gzip file cut mid-way: the entries before the cut are printed, a warning names the
+    file and the cut, exit 0 (its readable part is all there is)."""
     many = LINES * 2000
     packed = gzip.compress(many)
     broken = tmp_path / "broken.log.gz"
     broken.write_bytes(packed[: len(packed) // 2])
     code, bodies, err = run(str(broken), *ARGS)
-    assert code == 1
+    assert code == 0
     assert 0 < len(bodies) < 6000
-    assert "broken.log.gz" in err and "Traceback" not in err
+    assert "broken.log.gz" in err and "cut short" in err and "Traceback" not in err
+
+
+def test_gzip_cut_inside_its_header_is_a_warning(tmp_path: Path) -> None:
+    """Only the gzip header (the server died as compression began): nothing, a warning."""
+    broken = tmp_path / "broken.log.gz"
+    broken.write_bytes(gzip.compress(LINES)[:10])
+    code, bodies, err = run(str(broken), *ARGS)
+    assert (code, bodies) == (0, [])
+    assert "cut short" in err
 
 
 def test_garbage_after_gzip_header(tmp_path: Path) -> None:
@@ -144,7 +154,7 @@ def test_invalid_utf8_with_fallback_encoding(tmp_path: Path) -> None:
     _, bodies, _ = run(str(log), *ARGS, "--encoding", "cp1252")
     assert bodies[0]["message"] == "<Zoë> café"
     assert bodies[0]["meta"]["decoding"] == "fallback"
-    _, bodies, _ = run(str(log), *ARGS)
+    _, bodies, _ = run(str(log), *ARGS, "--encoding", "utf-8")  # explicit: authoritative
     assert "\ufffd" in bodies[0]["message"]
     assert bodies[0]["meta"]["decoding"] == "replaced"
 

@@ -227,8 +227,9 @@ class TestErrors:
             assert gzip_damage(raw) is None
 
     def test_corrupt_gzip_header_fails_on_opening(self, tmp_path: Path) -> None:
-        """Magic bytes followed by garbage: opening raises ReadError (the file is closed)."""
-        path = write(tmp_path / "x.log.gz", b"\x1f\x8b\x08\x00garbage")
+        """A gzip header followed by invalid deflate data: opening raises ReadError (the file
+        is closed). (A header followed by nothing, or by too little, is a file cut short.)"""
+        path = write(tmp_path / "x.log.gz", b"\x1f\x8b\x08\x00" + bytes(6) + b"\xff" * 50)
         with pytest.raises(ReadError) as caught:
             open_log(path)
         assert caught.value.offset == 0

@@ -136,6 +136,65 @@ class TestLive:
         n = writer.lines(75, 10)
         assert agent.drain() == list(range(n))
 
+    @staticmethod
+    def _failing_drain(writer: Log4jWriter, logs: Path, *, keep_rolled: bool) -> type[Follower]:
+        """A follower whose rotated file fails to drain with a real OSError: the writer
+        adds 50..74 and rolls between EOF and the path check, then the file's descriptor
+        is replaced by a directory's, so the kernel refuses the read (EISDIR)."""
+
+        class FailingDrain(Follower):
+            def _rotated(self, live: LiveFile, *, gone: bool) -> None:
+                directory = os.open(logs, os.O_RDONLY)
+                os.dup2(directory, live._fd)  # the real read now fails
+                os.close(directory)
+                if not keep_rolled:
+                    for rolled in logs.glob("2026-*.log*"):
+                        rolled.unlink()
+                super()._rotated(live, gone=gone)
+
+            def _check_live(self, live: LiveFile) -> None:
+                if not race:
+                    race.append(writer.lines(50, 25))
+                    writer.rotate()
+                super()._check_live(live)
+
+        race: list[int] = []
+        return FailingDrain
+
+    def test_drain_failure_reads_the_rest_from_the_rolled_file(self, logs: Path, caplog) -> None:
+        """An OSError while draining a rotated file is logged with the path and counted; the
+        unread rest comes from the rolled .gz, then the new file: nothing lost or repeated."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        follower_class = self._failing_drain(writer, logs, keep_rolled=True)
+        agent = Agent(writer.latest, follower_class=follower_class).start()
+        writer.lines(0, 50)
+        with caplog.at_level(logging.INFO):
+            agent.drain()
+            n = writer.lines(75, 10)
+            assert agent.drain() == list(range(n))
+        assert agent.follower is not None and agent.follower.drain_failures == 1
+        failed = [
+            r.getMessage() for r in caplog.records if events.FILE_DRAIN_FAILED in r.getMessage()
+        ]
+        assert len(failed) == 1 and str(writer.latest) in failed[0]
+
+    def test_drain_failure_without_rolled_file_reports_the_loss(self, logs: Path, caplog) -> None:
+        """When no rolled file holds the rest, what was read is kept, the loss is reported
+        with the offset (file.lost), and the new file is followed."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        follower_class = self._failing_drain(writer, logs, keep_rolled=False)
+        agent = Agent(writer.latest, follower_class=follower_class).start()
+        writer.lines(0, 50)
+        with caplog.at_level(logging.INFO):
+            agent.drain()
+            n = writer.lines(75, 10)
+            assert agent.drain() == [*range(50), *range(75, n)]
+        assert agent.follower is not None and agent.follower.drain_failures == 1
+        lost = [
+            r.getMessage() for r in caplog.records if r.getMessage().startswith(events.FILE_LOST)
+        ]
+        assert len(lost) == 1 and str(writer.latest) in lost[0]
+
     def test_two_rolls_between_looks_are_both_read(self, logs: Path) -> None:
         """Two rolls before the follower looks again: the middle file is not skipped."""
         writer = Log4jWriter(logs, gzip_async=False)
@@ -331,12 +390,59 @@ class TestRotationWhileStopped:
         m = writer.lines(n, 10)
         writer.rotate()  # 2026-11-21-2: corrupted below
         k = writer.lines(m, 10)
-        (logs / "2026-11-21-2.log.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+        (logs / "2026-11-21-2.log.gz").write_bytes(b"\x1f\x8b\x08\x00" + bytes(6) + b"\xff" * 50)
         with caplog.at_level(logging.ERROR):
             counters = agent.start().drain()
         assert counters == [*range(n), *range(m, k)]
         assert agent.follower is not None and agent.follower.unreadable_files == 1
         assert any(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records)
+
+    def test_cut_short_rolled_gz_is_read_up_to_the_cut(self, logs: Path, caplog) -> None:
+        """A rolled .gz cut short in catch-up: its readable lines are delivered (the cut
+        line too, as it stands), it is logged and counted as cut short, not unreadable,
+        and the files after it are read."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.rotate()  # 2026-11-21-1: holds the checkpoint
+        m = writer.lines(n, 300)
+        broken = writer.rotate()  # 2026-11-21-2: cut below
+        original = gzip.decompress(broken.read_bytes()).decode().splitlines()
+        broken.write_bytes(broken.read_bytes()[: broken.stat().st_size // 2])
+        k = writer.lines(m, 10)
+        with caplog.at_level(logging.WARNING):
+            agent.start().drain()
+        lines = [entry.line for entry in agent.sink.entries]
+        middle = lines[n : len(lines) - (k - m)]
+        assert [counter_of(line) for line in lines[:n]] == list(range(n))
+        assert [counter_of(line) for line in lines[len(lines) - (k - m) :]] == list(range(m, k))
+        assert 0 < len(middle) < len(original)
+        # Every readable byte, the cut line as it stands (joined to the entry before it).
+        assert "\n".join(original).startswith("\n".join(middle))
+        assert len("\n".join(middle)) > len("\n".join(original[: len(middle)]))
+        follower = agent.follower
+        assert follower is not None
+        assert (follower.cut_short_files, follower.unreadable_files) == (1, 0)
+        assert any(r.getMessage().startswith(events.FILE_CUT_SHORT) for r in caplog.records)
+
+    def test_empty_rolled_file_is_not_unreadable(self, logs: Path, caplog) -> None:
+        """An empty rolled file has nothing to read: logged as empty, not as unreadable."""
+        writer = Log4jWriter(logs, gzip_async=False)
+        agent = Agent(writer.latest).start()
+        n = writer.lines(0, 10)
+        agent.drain()
+        agent.follower.close()  # type: ignore[union-attr]
+        writer.rotate()
+        (logs / "2026-11-21-2.log.gz").write_bytes(gzip.compress(b""))
+        writer.next_n = 2
+        k = writer.lines(n, 10)
+        with caplog.at_level(logging.INFO):
+            assert agent.start().drain() == list(range(k))
+        assert agent.follower is not None and agent.follower.unreadable_files == 0
+        assert any(r.getMessage().startswith(events.FILE_EMPTY) for r in caplog.records)
+        assert not any(r.getMessage().startswith(events.FILE_UNREADABLE) for r in caplog.records)
 
 
 class TestOtherLayouts:

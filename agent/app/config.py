@@ -126,7 +126,7 @@ class ServerConfig(Section):
     id: str = Field(pattern=SERVER_ID_PATTERN)
     log: Path
     timezone: str | None = None  # None: the host's timezone
-    encoding: str = "utf-8"  # fallback for lines that are not UTF-8
+    encoding: str | None = None  # fallback for lines that are not UTF-8; None: detect per file
     read_from: Literal["beginning", "end"] = "end"
 
     @field_validator("timezone")
@@ -141,7 +141,9 @@ class ServerConfig(Section):
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, name: str) -> str:
+    def _known_encoding(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
         try:
             check_encoding(name)
         except LookupError as exc:

@@ -63,11 +63,14 @@ def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:
     reader = config.reader
     options = ReaderOptions(
         max_line_bytes=reader.max_line_bytes,
-        fallback_encoding=None if server.encoding.lower() in ("utf-8", "utf8") else server.encoding,
+        fallback_encoding=None
+        if server.encoding is None or server.encoding.lower() in ("utf-8", "utf8")
+        else server.encoding,
         idle_flush_seconds=reader.multiline_idle_seconds,
         multiline_max_lines=reader.multiline_max_lines,
         multiline_max_bytes=reader.multiline_max_bytes,
         timezone=load_timezone(server.timezone),
+        detect_encoding=server.encoding is None,  # not set: guessed per file
     )
     return ServerSource(server.id, server.log, ReadFrom(server.read_from), options)
 

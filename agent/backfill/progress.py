@@ -80,6 +80,15 @@ class Reporter:
                 self._bar.console.print(message)
             else:
                 log.error(message)
+        elif result.cut_short:
+            message = (
+                f"{events.FILE_CUT_SHORT}: {result.path}: the gzip stream ends mid-way; "
+                f"its first {result.end_offset:,} bytes were read, the rest is not in the file"
+            )
+            if self._bar is not None:
+                self._bar.console.print(message)
+            else:
+                log.warning(message)
         self._refresh(force=self._bar is not None)
 
     def bytes_read(self, position: int) -> None:

@@ -7,7 +7,11 @@ at the saved offset: at the end of the stream the file is done (skipped as alrea
 shipped), inside it the rest is read. The file is read by agent/sources/files.py (the
 reader ``parse`` and the tailer use: plain or gzip by its magic bytes, in chunks, so memory
 does not depend on its size). A gzip file is first checked to its end: a damaged one is
-reported and nothing of it is shipped (see :func:`agent.sources.files.gzip_damage`).
+reported and nothing of it is shipped (see :func:`agent.sources.files.gzip_damage`). A
+gzip file merely cut short is not damaged: what is before the cut is read and shipped,
+and the file is counted and reported as cut short (``FileResult.cut_short``). An empty
+file (or ``.gz`` of nothing) has nothing to ship and no identity: it is counted as empty,
+not as already shipped.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from agent.parse.dates import host_timezone
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 from agent.sources.files import (
     EntryFeed,
     LogStream,
     OnEntries,
     ReadError,
+    date_from_mtime,
     describe,
     gzip_damage,
 )
@@ -58,6 +64,8 @@ class FileResult:
     skipped: bool = False  # everything was already shipped
     skip_reason: str | None = None
     error: str | None = None
+    empty: bool = False  # no bytes (a .gz of nothing too): nothing to ship, no identity
+    cut_short: bool = False  # a .gz that ends mid-stream: read up to end_offset, no further
     tags: dict[str, int] = field(default_factory=dict)  # entries by tag (filled by callers)
 
 
@@ -85,7 +93,11 @@ def read_file(
                 return result
             _read_stream(raw, result, settings, start_offset, on_entries, on_progress, context)
     except ReadError as exc:
-        result.error = f"cannot read: {describe(exc.cause)}"
+        if exc.cut_short:  # what came before the cut was read and handed on
+            result.cut_short = True
+            result.skipped = result.end_offset <= result.start_offset
+        else:
+            result.error = f"cannot read: {describe(exc.cause)}"
     except BrokenPipeError:
         raise  # writing the output failed, not reading: the caller stops
     except OSError as exc:  # open() failed
@@ -104,7 +116,8 @@ def _read_stream(
 ) -> None:
     stream = LogStream(raw)
     if not stream.head:
-        result.skipped = True  # empty: nothing to ship, no identity
+        result.empty = result.skipped = True  # nothing to ship, no identity
+        result.cut_short = stream.cut is not None  # a .gz cut inside its header
         return
     result.fingerprint = stream.fingerprint
     start = start_offset(result.fingerprint, stream.head)
@@ -112,12 +125,15 @@ def _read_stream(
         result.skipped = True  # the caller decided (e.g. the daemon's file)
         return
     result.start_offset = start
+    day = date_of(result.path.name)
+    if day is None:  # latest.log and other undated names: from the mtime, counting back
+        day = date_from_mtime(result.path, start, settings.options.timezone or host_timezone())
     reader = EntryReader(
         server_id=settings.server_id,
         fingerprint=result.fingerprint,
         start_offset=start,
         options=settings.options,
-        date_hint=date_of(result.path.name),
+        date_hint=day,
         clock=time.time,
         context=context,
     )

@@ -10,7 +10,8 @@ from agent.backfill.reading import SKIP_DAEMON, FileResult
 from agent.metrics import Metrics
 
 EXIT_OK = 0
-EXIT_FAILED = 1  # a file could not be read, or entries were dead-lettered
+EXIT_FAILED = 1  # a file could not be read, or entries were dead-lettered (a .gz cut short
+# is not a failure: its readable part is shipped, and the summary names it)
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
@@ -23,6 +24,8 @@ class Totals:
     files_done: int = 0  # read to their end (shipped or skipped)
     files_skipped: int = 0  # already shipped (by the daemon or an earlier backfill)
     files_left: int = 0  # the daemon's to read (from its resume point on)
+    files_empty: int = 0  # no bytes at all (a .gz of nothing too)
+    cut_short: list[tuple[str, int]] = field(default_factory=list)  # (path, bytes read)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     bytes_total: int = 0  # on disk
     bytes_read: int = 0  # on disk, of the files finished so far
@@ -47,8 +50,12 @@ class Totals:
             self.failures.append((str(result.path), result.error))
             return
         self.files_done += 1
+        if result.cut_short:
+            self.cut_short.append((str(result.path), result.end_offset))
         if result.skip_reason == SKIP_DAEMON:
             self.files_left += 1
+        elif result.empty:
+            self.files_empty += 1
         elif result.skipped:
             self.files_skipped += 1
 
@@ -77,7 +84,8 @@ def format_summary(totals: Totals, *, dry_run: bool) -> str:
         + ("interrupted" if totals.interrupted else "finished"),
         f"  files:        {totals.files_done:,} of {totals.files:,} read"
         f" ({totals.files_skipped:,} skipped as already shipped,"
-        f" {totals.files_left:,} left to the daemon, {len(totals.failures):,} failed)",
+        f" {totals.files_left:,} left to the daemon, {len(totals.failures):,} failed,"
+        f" {totals.files_empty:,} empty, {len(totals.cut_short):,} cut short)",
         f"  lines:        {totals.lines:,} ({rate:,.0f} lines/s)",
         f"  entries:      {totals.entries:,} ({totals.filtered:,} filtered out)",
         f"  by tag:       {tags}",
@@ -90,6 +98,11 @@ def format_summary(totals: Totals, *, dry_run: bool) -> str:
         lines.append(f"  dead-letter:  {totals.dead_lettered:,}")
     lines.append(f"  time:         {elapsed:,.1f} s")
     lines.extend(f"  FAILED {path}: {reason}" for path, reason in totals.failures)
+    lines.extend(
+        f"  CUT SHORT {path}: a gzip file that ends mid-stream; its first {read:,} bytes"
+        " (decompressed) were read, what followed them is not in the file"
+        for path, read in totals.cut_short
+    )
     if totals.interrupted and not dry_run:
         lines.append("  what was read is in the spool: the next backfill or the daemon sends it")
     return "\n".join(lines)

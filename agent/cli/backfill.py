@@ -14,8 +14,9 @@ Shipping takes the state dir's lock (agent/state/lock.py) and refuses to start w
 daemon holds it (its uploader and this one would both send the spooled entries): stop
 it, backfill, start it.
 
-Exit codes: 0 all shipped; 1 a file failed (e.g. a corrupt .gz: the others are still
-done) or entries were dead-lettered; 2 usage or config error, or the daemon (or another
+Exit codes: 0 all shipped (a .gz cut short counts: its readable part was shipped, and
+the summary names it); 1 a file failed (e.g. a corrupt .gz: the others are still done)
+or entries were dead-lettered; 2 usage or config error, or the daemon (or another
 backfill) holds the state dir's lock;
 130 interrupted (Ctrl-C: what was read is in the spool, sent by the next run or the
 daemon).
@@ -174,7 +175,7 @@ def _server_id(given: str | None, config: AgentConfig | None) -> str:
 
 def _reader_options(server: str, timezone: str | None, config: AgentConfig | None) -> ReaderOptions:
     """The configured server's reader options (encoding, zone, limits); --timezone wins."""
-    options = ReaderOptions()
+    options = ReaderOptions(detect_encoding=True)  # no config: no encoding set
     if config is not None:
         sources = [s for s in build_sources(config) if s.server_id == server]
         if sources:

@@ -34,7 +34,14 @@ from agent.model import Entry
 from agent.parse.dates import load_timezone
 from agent.parse.lines import check_encoding
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
-from agent.sources.files import EntryFeed, LogStream, ReadError, describe, open_log
+from agent.sources.files import (
+    EntryFeed,
+    LogStream,
+    ReadError,
+    date_from_mtime,
+    describe,
+    open_log,
+)
 from agent.sources.logfiles import date_of
 
 # Parsing allocates several short-lived objects per line (line, header, event, entry,
@@ -108,14 +115,16 @@ def parse(
             "--date",
             metavar="YYYY-MM-DD",
             help="Date of the first line; default: from a rotated file's name "
-            "(YYYY-MM-DD-N.log.gz), else today by the clock.",
+            "(YYYY-MM-DD-N.log.gz), else counted back from the file's mtime (the time its "
+            "last line was written); stdin: today by the clock.",
         ),
     ] = None,
     encoding: Annotated[
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...).",
+            help="Fallback encoding for lines that are not UTF-8 (cp1252, gbk, ...); "
+            "default: guessed once per file from its non-UTF-8 lines.",
         ),
     ] = None,
     raw_line: Annotated[
@@ -140,7 +149,9 @@ def parse(
         entry_filter = build_filter(filters) if filters != QueryFilters() else None
     except ValueError as exc:
         raise _usage_error(str(exc)) from None
-    options = ReaderOptions(fallback_encoding=encoding, timezone=zone)
+    options = ReaderOptions(
+        fallback_encoding=encoding, timezone=zone, detect_encoding=encoding is None
+    )
     context = ServerContext()  # one server: UUIDs seen in one file enrich the next
     out = typer.get_binary_stream("stdout")
 
@@ -155,6 +166,8 @@ def parse(
     try:
         for path in paths or ["-"]:
             hint = day or (None if path == "-" else date_of(path))
+            if hint is None and path != "-":  # read after the fact: dated from its mtime
+                hint = date_from_mtime(path, 0, zone)
 
             def make_reader(print_: str, hint: date | None = hint) -> EntryReader:
                 return EntryReader(
@@ -166,9 +179,10 @@ def parse(
                     context=context,
                 )
 
-            error = _parse_path(path, make_reader, emit)
-            if error is not None:
-                failed = True
+            problem = _parse_path(path, make_reader, emit)
+            if problem is not None:
+                error, is_failure = problem
+                failed = failed or is_failure
                 out.flush()  # the entries read before the error come first
                 typer.echo(f"serverops-agent parse: {path}: {error}", err=True)
         out.flush()
@@ -203,8 +217,9 @@ def _tune_gc() -> Callable[[], None]:
 
 def _parse_path(
     path: str, make_reader: Callable[[str], EntryReader], emit: Callable[[list[Entry]], None]
-) -> str | None:
-    """Parse one path ('-': stdin); return why it could not be read, or None."""
+) -> tuple[str, bool] | None:
+    """Parse one path ('-': stdin); None, or what to say and whether it is a failure (a
+    ``.gz`` cut short is a warning: what it holds was printed)."""
     try:
         if path == "-":  # stdin stays open: '-' may be named twice
             parse_stream(
@@ -214,11 +229,17 @@ def _parse_path(
             with open_log(path) as stream:
                 parse_stream(stream, make_reader=make_reader, emit=emit)
     except ReadError as exc:
-        return describe(exc.cause)
+        if exc.cut_short:
+            return (
+                f"warning: cut short: the gzip stream ends mid-way; its first {exc.offset:,} "
+                "bytes were read, what followed them is not in the file",
+                False,
+            )
+        return describe(exc.cause), True
     except BrokenPipeError:
         raise  # writing failed, not reading: the caller stops
     except OSError as exc:  # open() failed: missing, a directory, no permission
-        return describe(exc)
+        return describe(exc), True
     return None
 
 

@@ -5,8 +5,10 @@
 ``meta`` holds ``server_id``, ``tags``, ``timestamp`` (UTC ISO 8601), ``log_level``,
 ``thread``, ``logger``, the parsed fields under their mc-coal names, and ``event_id``.
 ``line`` (the raw text) only when asked for: it costs quota. ``truncated`` and
-``decoding`` appear only when they are not the default (false, utf-8). Absent values are
-omitted, never null.
+``decoding`` appear only when they are not the default (false, utf-8); so do
+``control_chars`` (how many NUL characters were replaced by U+FFFD: agent/parse/lines.py)
+and ``binary`` (true: mostly non-printable lines kept apart, agent/parse/multiline.py).
+Absent values are omitted, never null.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ def to_body(entry: Entry, *, raw_line: bool = False) -> dict[str, Any]:
         meta["truncated"] = True
     if entry.decoding is not Decoding.UTF8:
         meta["decoding"] = entry.decoding.value
+    if entry.control_chars:
+        meta["control_chars"] = entry.control_chars
+    if entry.binary:
+        meta["binary"] = True
     return {"level": to_api_level(entry.log_level), "message": entry.message, "meta": meta}
 
 

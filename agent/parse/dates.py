@@ -5,7 +5,12 @@ clock is injected. The rules (shared/PARSING.md, "Time"):
 
 * **Start date.** A rotated file's name ``YYYY-MM-DD-N.log(.gz)`` gives its date, handed
   in as ``date_hint`` by the caller (file names are agent/sources/logfiles.py's business,
-  not the parser's). Otherwise the clock does: the server-local date of "now",
+  not the parser's). A file read after the fact (``parse``, ``backfill``, the daemon
+  catching up on what was written while it was down) is dated from its end: its mtime is
+  when its last line was written, and counting back over the file's lines, each step back
+  past midnight (:class:`DayCounter`, the same rule as "Next day" below) is a day earlier;
+  :func:`start_date_from_end` gives the date of its first line, handed in as ``date_hint``.
+  Only lines read live use the clock: the server-local date of "now",
   except that a line time more than :data:`AHEAD_TOLERANCE` ahead of now's local time
   cannot have been written today, so it belongs to yesterday (latest.log read just after
   midnight still holds yesterday's lines).
@@ -32,6 +37,7 @@ Conversions are cached per local second: they are on the hot path.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -167,6 +173,66 @@ def _seconds_of_day(wall: LocalTime) -> int:
     return wall[0] * 3600 + wall[1] * 60 + wall[2]
 
 
+# A line that starts with a time of day only: [10:32:55] (groups C, D, F), [10:32:55 INFO]
+# (G), 10:32:55 [INFO] (H). Lines with a full date (A, B, E, I) do not match: they reset
+# the date themselves.
+_TIME_ONLY_START = re.compile(rb"^\[?(\d\d):(\d\d):(\d\d)[\] ]", re.MULTILINE)
+_HEAD_KEPT = 16  # bytes of a line split across chunks that the match needs
+GIVE_UP_BYTES = 64 * 1024  # no time-only line in this many bytes: the lines carry dates
+
+
+class DayCounter:
+    """Counts the midnights a stream of time-only lines crosses, fed bytes in any chunks.
+
+    The rule is :class:`DateTracker`'s: a step back of more than BACKWARDS_THRESHOLD is
+    the next day. ``gave_up`` is set when the first GIVE_UP_BYTES hold no time-only line
+    (a pre-1.7 ``server.log``: its lines carry their dates), so a caller can stop reading.
+    """
+
+    def __init__(self) -> None:
+        self.midnights = 0
+        self.last: int | None = None  # seconds of day of the last time-only line
+        self.gave_up = False
+        self._head = b""  # the start of a line the last chunk ended in
+        self._seen = 0
+
+    def feed(self, data: bytes) -> None:
+        """Count the time-only lines completed by ``data``."""
+        data = self._head + data
+        self._seen += len(data) - len(self._head)
+        end = data.rfind(b"\n") + 1
+        for match in _TIME_ONLY_START.finditer(data, 0, end):
+            self._add(match)
+        self._head = data[end : end + _HEAD_KEPT]
+        self.gave_up = self.last is None and self._seen >= GIVE_UP_BYTES
+
+    def finish(self) -> None:
+        """The end of the stream: a last line without its newline counts too."""
+        match = _TIME_ONLY_START.match(self._head)
+        if match is not None:
+            self._add(match)
+        self._head = b""
+
+    def _add(self, match: re.Match[bytes]) -> None:
+        seconds = int(match[1]) * 3600 + int(match[2]) * 60 + int(match[3])
+        last = self.last
+        if last is not None and last - seconds > BACKWARDS_THRESHOLD:
+            self.midnights += 1
+        self.last = seconds
+
+
+def start_date_from_end(counter: DayCounter, end: datetime) -> date:
+    """The date of a stream's first line, from ``end`` (when its last line was written, in
+    the server's zone) and the midnights ``counter`` saw. A last line more than
+    AHEAD_TOLERANCE later in the day than ``end`` was written the day before (an mtime
+    just after midnight)."""
+    end_day = end.date()
+    end_seconds = end.hour * 3600 + end.minute * 60 + end.second
+    if counter.last is not None and counter.last - end_seconds > AHEAD_TOLERANCE:
+        end_day -= timedelta(days=1)
+    return end_day - timedelta(days=counter.midnights)
+
+
 class DateTracker:
     """Infers the date of each line of one stream and converts it to UTC.
 
@@ -188,6 +254,11 @@ class DateTracker:
         self._fold = 0
         self._last_wall: LocalTime | None = None
         self._last_result: datetime | None = None
+
+    def use_clock(self) -> None:
+        """From the next line on, take the start date from the clock (lines read live)."""
+        self._day = self._last = self._last_wall = self._last_result = None
+        self._fold = 0
 
     @property
     def current_date(self) -> date | None:

@@ -12,6 +12,18 @@ complete lines in them. Invariants the rest of the agent relies on:
   bounded whatever the line length. It is never dropped.
 * Decoding tries UTF-8, then the source's fallback encoding, then UTF-8 with U+FFFD
   replacement characters; each line records which one worked and the splitter counts them.
+  With ``detect_encoding`` (the server's ``encoding`` is not set) and no fallback given,
+  the first line that is not UTF-8 makes the splitter guess the fallback once, from the
+  non-UTF-8 lines among the bytes at hand (agent/parse/encoding.py), and keep it for the
+  rest of the stream (:attr:`LineStats.detected`). A source may :meth:`LineSplitter.prime`
+  the guess with bytes it already has (the live file's earlier content), so a line that
+  arrives alone is not judged alone.
+* NUL characters are replaced by U+FFFD and counted (``RawLine.control_chars``, sent as
+  ``meta.control_chars``): PostgreSQL's text and jsonb cannot hold ``\u0000``, so an API
+  backed by it rejects the whole request. U+FFFD, not a visible escape such as ``\0``,
+  because a log line may contain a literal backslash-zero, and U+FFFD already means "a
+  byte that could not be kept" here. The other C0 controls are kept: JSON escapes them,
+  PostgreSQL stores them, and some carry meaning (tab in stack traces, ESC in ANSI colours).
 """
 
 from __future__ import annotations
@@ -20,8 +32,11 @@ import codecs
 from dataclasses import dataclass
 
 from agent.model import Decoding, RawLine
+from agent.parse.encoding import SAMPLE_BYTES, detect, non_utf8_sample
 
 DEFAULT_MAX_LINE_BYTES = 64 * 1024
+NUL = "\x00"
+NUL_REPLACEMENT = "\ufffd"
 
 
 @dataclass(slots=True)
@@ -32,6 +47,8 @@ class LineStats:
     truncated: int = 0
     fallback_decoded: int = 0
     replaced: int = 0
+    control_chars: int = 0  # NUL characters replaced by U+FFFD
+    detected: str | None = None  # the fallback encoding guessed for this stream, if any
 
 
 def check_encoding(name: str) -> str:
@@ -73,6 +90,7 @@ class LineSplitter:
         start_offset: int = 0,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         fallback_encoding: str | None = None,
+        detect_encoding: bool = False,
     ) -> None:
         if max_line_bytes < 16:
             raise ValueError("max_line_bytes must be at least 16")
@@ -83,6 +101,11 @@ class LineSplitter:
             else fallback_encoding
         )
         self.stats = LineStats()
+        # Guess a fallback at the first non-UTF-8 line: only when none was given (an
+        # explicit encoding, utf-8 included, is authoritative).
+        self._detect = detect_encoding and fallback_encoding is None
+        self._primer = b""  # bytes a source gave for the guess (see prime)
+        self._chunk = b""  # the bytes of the current feed (the guess's sample)
         self._line_start = start_offset  # stream offset of the first byte not yet emitted
         self._pending = b""  # bytes of the current partial line (at most max_line_bytes + 1)
         self._overlong = False  # the current line passed the limit; its tail is skipped
@@ -98,10 +121,17 @@ class LineSplitter:
         """Length of the partial line held back (an over-long one counts in full)."""
         return self._overlong_length if self._overlong else len(self._pending)
 
+    def prime(self, data: bytes) -> None:
+        """Bytes of the same stream to include in the encoding guess, if one is made."""
+        if self._detect:
+            self._primer = non_utf8_sample(data)
+
     def feed(self, data: bytes) -> list[RawLine]:
         """Add the next chunk of the stream and return the lines it completes."""
         if not data:
             return []
+        if self._detect:
+            self._chunk = data
         parts = data.split(b"\n")
         tail = parts.pop()
         lines: list[RawLine] = []
@@ -138,9 +168,12 @@ class LineSplitter:
         if max(map(len, parts)) > self.max_line_bytes:
             return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
         try:
-            texts = run.decode("utf-8").split("\n")
+            decoded = run.decode("utf-8")
         except UnicodeDecodeError:
+            decoded = NUL  # line by line, below
+        if NUL in decoded:  # rare: undecodable bytes or NULs are handled line by line
             return [self._emit(raw, len(raw) + 1, overlong=False) for raw in parts]
+        texts = decoded.split("\n")
         offset = self._line_start
         lines = []
         append = lines.append
@@ -168,6 +201,20 @@ class LineSplitter:
             pending = pending[: self.max_line_bytes + 1]
         self._pending = pending
 
+    def _maybe_detect(self, raw: bytes) -> None:
+        """At the first line that is not UTF-8: guess the fallback, once."""
+        try:
+            raw.decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
+        parts = (self._primer, raw, non_utf8_sample(self._chunk))
+        found = detect(b"\n".join(part for part in parts if part)[:SAMPLE_BYTES])
+        self._detect, self._primer, self._chunk = False, b"", b""
+        self.stats.detected = found
+        if found is not None:
+            self.fallback_encoding = found
+
     def _emit(self, raw: bytes, length: int, *, overlong: bool) -> RawLine:
         """Build the line of ``length`` stream bytes whose (possibly cut) content is ``raw``."""
         offset = self._line_start
@@ -180,13 +227,20 @@ class LineSplitter:
         truncated = overlong or len(raw) > self.max_line_bytes
         if truncated:
             raw = _cut_at_char_boundary(raw, self.max_line_bytes)
+        if self._detect and not raw.isascii():
+            self._maybe_detect(raw)
         text, decoding = decode_line(raw, self.fallback_encoding)
+        nuls = 0
+        if NUL in text:
+            nuls = text.count(NUL)
+            text = text.replace(NUL, NUL_REPLACEMENT)
         stats = self.stats
         stats.lines += 1
+        stats.control_chars += nuls
         if truncated:
             stats.truncated += 1
         if decoding is Decoding.FALLBACK:
             stats.fallback_decoded += 1
         elif decoding is Decoding.REPLACED:
             stats.replaced += 1
-        return RawLine(offset, offset + length, text, truncated, decoding)
+        return RawLine(offset, offset + length, text, truncated, decoding, nuls)

@@ -18,6 +18,13 @@ belongs to the entry before it. Rules:
 
 An entry that starts without a header (leading lines, or the overflow after a bound) has
 the raw text of its first line as its message.
+
+Binary junk (a blob written into the log, a NUL-filled block after a crash) is not a
+continuation: a continuation line of which at least half the characters are not printable
+(:func:`is_binary`) releases the entry before it and starts an entry of its own, flagged
+``binary`` (sent as an ``unknown`` entry with ``meta.binary = true``). The blob's further
+lines, printable or not, join that binary entry, so a blob stays one entry (within the
+bounds) and never inflates the chat line it followed.
 """
 
 from __future__ import annotations
@@ -33,6 +40,16 @@ DEFAULT_MAX_BYTES = 256 * 1024
 # A console-format message that is a stack-trace line, not a new entry.
 _CONSOLE = LineFormat.CONSOLE
 _CONSOLE_TRACE = re.compile(r"\s|Caused by: |Suppressed: |\.\.\. \d+ more")
+# Not printable: C0 controls but tab and ESC (ANSI colours), DEL, C1 controls, and U+FFFD
+# (an undecodable byte, or a NUL replaced by agent/parse/lines.py).
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\ufffd]")
+
+
+def is_binary(text: str) -> bool:
+    """True when at least half of ``text``'s characters are not printable (and it has some)."""
+    if not text or _NOT_PRINTABLE.search(text) is None:
+        return False  # the common case: one scan, nothing found
+    return 2 * len(_NOT_PRINTABLE.findall(text)) >= len(text)
 
 
 class Assembled:
@@ -42,14 +59,15 @@ class Assembled:
     A plain class with slots: one is built per entry, on the hot path.
     """
 
-    __slots__ = ("first", "header", "more_lines", "more_messages", "truncated")
+    __slots__ = ("binary", "first", "header", "more_lines", "more_messages", "truncated")
 
-    def __init__(self, header: Header | None, first: RawLine) -> None:
+    def __init__(self, header: Header | None, first: RawLine, *, binary: bool = False) -> None:
         self.header = header  # the first line's header; None for leading continuation lines
         self.first = first
         self.more_lines: list[RawLine] | None = None
         self.more_messages: list[str] | None = None
         self.truncated = False  # released at a bound; the following lines form the next entry
+        self.binary = binary  # starts with a mostly non-printable line (see the module doc)
 
     @property
     def lines(self) -> list[RawLine]:
@@ -85,6 +103,7 @@ class MultilineAssembler:
         self._lines = 0  # lines in the pending entry
         self._bytes = 0  # stream bytes in the pending entry
         self.split_entries = 0  # entries released at a bound (counted, never dropped)
+        self.binary_entries = 0  # binary entries started (see the module docstring)
 
     @property
     def has_pending(self) -> bool:
@@ -107,14 +126,25 @@ class MultilineAssembler:
             if pending is not None:
                 pending.truncated = True
                 self.split_entries += 1
-            self._pending = Assembled(None, line)  # headerless: its message is the raw text
-            self._lines = 1
-            self._bytes = size
-            return pending
+            return self._start_headerless(
+                line, pending, binary=pending is not None and pending.binary
+            )
+        if header is None and not pending.binary and is_binary(line.text):
+            return self._start_headerless(line, pending, binary=True)
         pending.append(line, message)
         self._lines += 1
         self._bytes += size
         return None
+
+    def _start_headerless(
+        self, line: RawLine, released: Assembled | None, *, binary: bool
+    ) -> Assembled | None:
+        """Start an entry without a header (its message is the raw text); return ``released``."""
+        started = self._pending = Assembled(None, line, binary=binary or is_binary(line.text))
+        self.binary_entries += started.binary
+        self._lines = 1
+        self._bytes = line.end - line.offset
+        return released
 
     def flush(self) -> Assembled | None:
         """Release the pending entry (end of input, or idle)."""

@@ -10,10 +10,12 @@ of it. Stages: :class:`~agent.parse.lines.LineSplitter` (bytes -> lines), the Mi
 :class:`ServerContext` (what one file teaches about the next: players' UUIDs).
 
 Wiring: give the readers of one server the same ``context``; give a rotated file the
-``date_hint`` its name carries (:func:`agent.sources.logfiles.date_of`); a live
-``latest.log`` takes its date from ``clock``. A continuation line that arrives after its
-entry was released by :meth:`EntryReader.flush_idle` starts an entry of its own (without
-a header): it is sent, not lost, only not joined.
+``date_hint`` its name carries (:func:`agent.sources.logfiles.date_of`), a file read after
+the fact the one its mtime gives (:func:`agent.parse.dates.start_date_from_end`); a live
+``latest.log`` takes its date from ``clock``, from ``clock_from`` on when the bytes before
+that offset were written before it was opened (the daemon catching up). A continuation
+line that arrives after its entry was released by :meth:`EntryReader.flush_idle` starts
+an entry of its own (without a header): it is sent, not lost, only not joined.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from agent.parse.multiline import (
 
 DEFAULT_MAX_PLAYERS = 10_000
 _TIMESTAMP = Tag.TIMESTAMP.value
+_UNKNOWN = Tag.UNKNOWN.value
 _DECODING_RANK = {Decoding.UTF8: 0, Decoding.FALLBACK: 1, Decoding.REPLACED: 2}
 
 
@@ -51,6 +54,7 @@ class ReaderOptions:
     multiline_max_lines: int = DEFAULT_MAX_LINES
     multiline_max_bytes: int = DEFAULT_MAX_BYTES
     timezone: tzinfo | None = None  # the server's zone; None: the host's
+    detect_encoding: bool = False  # no fallback_encoding set: guess one per file (lines.py)
 
 
 @lru_cache(maxsize=1)
@@ -101,6 +105,7 @@ class EntryReader:
         date_hint: date | None = None,
         clock: Clock = time.time,
         context: ServerContext | None = None,
+        clock_from: int | None = None,
     ) -> None:
         self.options = options or ReaderOptions()
         self.server_id = server_id
@@ -110,6 +115,7 @@ class EntryReader:
             start_offset=start_offset,
             max_line_bytes=self.options.max_line_bytes,
             fallback_encoding=self.options.fallback_encoding,
+            detect_encoding=self.options.detect_encoding,
         )
         self._assembler = MultilineAssembler(
             max_lines=self.options.multiline_max_lines,
@@ -119,6 +125,7 @@ class EntryReader:
         self._dates = DateTracker(LocalToUtc(zone), date_hint=date_hint, clock=clock)
         self._committed = start_offset
         self._pending_since = 0.0
+        self._clock_from = clock_from  # entries from this offset on are dated by the clock
 
     @property
     def committed_offset(self) -> int:
@@ -129,6 +136,10 @@ class EntryReader:
     def stats(self) -> LineStats:
         """The line splitter's counters (lines, truncated, fallback-decoded, replaced)."""
         return self._splitter.stats
+
+    def prime_encoding(self, data: bytes) -> None:
+        """Bytes of this stream, already written, for the encoding guess (lines.py)."""
+        self._splitter.prime(data)
 
     def feed(self, data: bytes, now: float = 0.0) -> list[Entry]:
         """Add bytes; return the entries completed by them (the last one may stay pending)."""
@@ -171,6 +182,9 @@ class EntryReader:
         """Turn an assembled entry into an :class:`Entry` (tags, fields, UTC timestamp)."""
         header = assembled.header
         first = assembled.first
+        if self._clock_from is not None and first.offset >= self._clock_from:
+            self._clock_from = None
+            self._dates.use_clock()  # the lines written after the file was opened: live
         if header is not None:
             message = header.message
             level = header.level
@@ -182,17 +196,22 @@ class EntryReader:
                 if timestamp is not None:
                     tags = [_TIMESTAMP, *tags]
             thread, logger = header.thread, header.logger
+        elif assembled.binary:
+            message = first.text
+            level = thread = logger = timestamp = None
+            event, tags = None, [_UNKNOWN]  # junk: nothing in it is a player's or a server's
         else:
             message = first.text
             level = thread = logger = timestamp = None
             event = classify(message, None)
             tags = event.tags
-        fields = event.fields
+        fields = event.fields if event is not None else {}
         if fields:
             fields = self.context.enrich(fields)
         more = assembled.more_lines
         if more is None:
             end, raw, truncated, decoding = first.end, first.text, first.truncated, first.decoding
+            control_chars = first.control_chars
         else:
             lines = [first, *more]
             end = more[-1].end
@@ -200,6 +219,7 @@ class EntryReader:
             raw = "\n".join([line.text for line in lines])
             truncated = any(line.truncated for line in lines)
             decoding = max((line.decoding for line in lines), key=_DECODING_RANK.__getitem__)
+            control_chars = sum(line.control_chars for line in lines)
         self._committed = end
         return Entry(
             self.server_id,
@@ -216,4 +236,6 @@ class EntryReader:
             fields,
             truncated or assembled.truncated,
             decoding,
+            control_chars,
+            assembled.binary,
         )

@@ -10,27 +10,47 @@ and the tailer's catch-up of rolled files.
   ``parse`` and ``backfill`` loop it to the end, the tailer gives it a budget per pass so
   one big rolled file does not starve the other servers.
 * :func:`gzip_damage` checks a gzip file to its end before anything of it is trusted.
+* :func:`date_from_mtime` dates a file read after the fact (a ``latest.log`` of a stopped
+  server): the date of its first line, counted back from its mtime (shared/PARSING.md,
+  "Time"; the rule is agent/parse/dates.py's). It reads the file once more, without
+  parsing (a regex over the bytes: ~40 MB/s against parsing's ~8 MB/s on one loaded
+  core, so about a fifth more for a file without a date in its name); a file whose first
+  64 KiB hold no time-only line (its lines carry full dates) is not read further.
 
 Errors: whatever fails while reading the stream is :data:`READ_ERRORS`; :class:`EntryFeed`
 hands on what was read before it (``finish()``, a partial last line included) and raises
 :class:`ReadError`, whose ``cause`` each caller words its own way (:func:`describe` says
 what went wrong without saying what the caller was doing).
+
+A gzip file *cut short* (log4j2 was compressing it when the server died, a copy stopped
+half way: the deflate stream ends before its end marker) is not damage: everything before
+the cut decompresses to the real lines. Its :class:`ReadError` says so
+(:attr:`ReadError.cut_short`), and every caller ships what was read, counts the file as
+cut short and reports it: ``parse`` and ``backfill`` with a warning, the tailer's
+catch-up with a ``file.cut_short`` log line. What was after the cut is not in the file.
 """
 
 from __future__ import annotations
 
 import gzip
+import logging
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, tzinfo
 from os import PathLike
+from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
+from agent import events
 from agent.errors import SourceError
 from agent.model import Entry
+from agent.parse.dates import DayCounter, start_date_from_end
 from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint
 from agent.parse.reader import EntryReader
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -55,6 +75,12 @@ class ReadError(SourceError):
         self.cause = cause
         self.offset = offset
 
+    @property
+    def cut_short(self) -> bool:
+        """True for a gzip stream that ends before its end marker (only gzip raises
+        EOFError here): what was read before ``offset`` is the file's real content."""
+        return isinstance(self.cause, EOFError)
+
 
 class LogStream:
     """A file's (decompressed) bytes in chunks, with its head read on opening.
@@ -70,9 +96,11 @@ class LogStream:
         Raises ReadError if the first bytes cannot be read or decompressed.
         """
         self.raw = raw
+        self.name = str(getattr(raw, "name", "<stream>"))  # for the debug log
         self._chunk_bytes = chunk_bytes
         self.position = 0
         self._held: deque[bytes] = deque()
+        self.cut: EOFError | None = None  # a gzip cut short inside its head: raised after it
         try:
             first = raw.read(chunk_bytes)
             self.compressed = first[:2] == GZIP_MAGIC
@@ -83,6 +111,8 @@ class LogStream:
             while held < FINGERPRINT_BYTES and (chunk := self._next()):
                 self._held.append(chunk)
                 held += len(chunk)
+        except EOFError as exc:
+            self.cut = exc  # a short .gz: its readable head is still handed out, then this
         except READ_ERRORS as exc:
             raise ReadError(exc, 0) from exc
         self.head = b"".join(self._held)[:FINGERPRINT_BYTES]
@@ -94,7 +124,20 @@ class LogStream:
 
     def read(self) -> bytes:
         """The next chunk (b"" at the end); raises READ_ERRORS as the file's reads do."""
-        chunk = self._held.popleft() if self._held else self._next()
+        if self._held:
+            chunk = self._held.popleft()
+        elif self.cut is not None:
+            raise self.cut
+        else:
+            chunk = self._next()
+        if chunk and log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s: read %d bytes of %s at offset %d",
+                events.FILE_READ,
+                len(chunk),
+                self.name,
+                self.position,
+            )
         self.position += len(chunk)
         return chunk
 
@@ -139,7 +182,11 @@ def open_log(path: str | PathLike[str], *, chunk_bytes: int = CHUNK_BYTES) -> Lo
     """
     raw = open(path, "rb")  # noqa: PTH123, SIM115 (argv str or Path; closed by the stream)
     try:
-        return LogStream(raw, chunk_bytes=chunk_bytes)
+        stream = LogStream(raw, chunk_bytes=chunk_bytes)
+        log.debug(
+            "%s: opened %s (%s)", events.FILE_READ, path, "gzip" if stream.compressed else "plain"
+        )
+        return stream
     except ReadError:
         raw.close()
         raise
@@ -241,6 +288,46 @@ def gzip_damage(raw: BinaryIO) -> Exception | None:
     finally:
         raw.seek(0)
     return None
+
+
+def start_date_of(chunks: Iterable[bytes], mtime: float, zone: tzinfo) -> date:
+    """The date of the first line of ``chunks`` (the bytes to be parsed), counted back
+    from ``mtime``, when the last of them was written (see :func:`date_from_mtime`)."""
+    counter = DayCounter()
+    for chunk in chunks:
+        counter.feed(chunk)
+        if counter.gave_up:
+            break
+    counter.finish()
+    return start_date_from_end(counter, datetime.fromtimestamp(mtime, zone))
+
+
+def date_from_mtime(path: str | PathLike[str], start: int, zone: tzinfo) -> date | None:
+    """The date of the first line at or after ``start`` of a file read after the fact,
+    from its mtime and the midnights its lines cross; None if it cannot be read (the
+    reader then falls back to the clock, and the read itself reports the error)."""
+    try:
+        mtime = Path(path).stat().st_mtime
+        with open_log(path) as stream:
+            stream.skip_to(start)
+            return start_date_of(_chunks_from(stream, start), mtime, zone)
+    except (ReadError, *READ_ERRORS) as exc:
+        log.debug("cannot date %s from its mtime: %s", path, describe(exc))
+        return None
+
+
+def _chunks_from(stream: LogStream, start: int) -> Iterable[bytes]:
+    """The stream's chunks from ``start`` on; a gzip file cut short ends where it was cut."""
+    while True:
+        try:
+            chunk = stream.read()
+        except EOFError:
+            return
+        if not chunk:
+            return
+        begin = stream.position - len(chunk)
+        if stream.position > start:
+            yield chunk[max(0, start - begin) :]
 
 
 class _Prepend:

@@ -5,7 +5,9 @@ while running, or when the live file was not the checkpoint's). Each file is rea
 its offset to its end through the one whole-file reader (agent/sources/files.py) and
 finished: its partial last line is released, since nothing will be appended to it. A
 file that cannot be read is skipped loudly (logged, counted), never retried: the files
-after it are still read.
+after it are still read. A ``.gz`` cut short (its stream ends mid-way) is read up to the
+cut, its entries delivered with their checkpoints, and it is logged (``file.cut_short``)
+and counted apart; an empty rolled file has nothing to read (``file.empty``, counted).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class CatchUp:
         self._path: Path | None = None  # the file being read (for the logs)
         self._feed: EntryFeed | None = None
         self.unreadable_files = 0  # rolled files skipped because they could not be read
+        self.cut_short_files = 0  # .gz files read up to where their stream was cut
+        self.empty_files = 0  # rolled files without a byte
 
     @property
     def reading(self) -> bool:
@@ -77,6 +81,10 @@ class CatchUp:
             if self._feed.step(budget):
                 return
         except ReadError as exc:
+            if exc.cut_short:
+                self._cut_short(exc.offset)
+                self.close()
+                return
             self.unreadable_files += 1
             log.error(
                 "%s: %s: reading %s failed at offset %d (%s)",
@@ -101,8 +109,21 @@ class CatchUp:
         except (OSError, ReadError) as exc:
             return self._skip(rotated.path, exc)
         if not stream.head:
+            cut = stream.cut is not None
             stream.close()
-            return self._skip(rotated.path, "empty")
+            if cut:
+                self._path = rotated.path
+                self._cut_short(0)
+                self._path = None
+                return False
+            self.empty_files += 1
+            log.info(
+                "%s: %s: rolled file %s is empty; nothing to read",
+                events.FILE_EMPTY,
+                self._server_id,
+                rotated.path,
+            )
+            return False
         log.info(
             "%s: %s: reading rolled file %s from offset %d",
             events.FILE_CATCHUP,
@@ -119,6 +140,17 @@ class CatchUp:
         self._path = rotated.path
         self._feed = EntryFeed(stream, reader, deliver, clock=self._clock)
         return True
+
+    def _cut_short(self, offset: int) -> None:
+        self.cut_short_files += 1
+        log.warning(
+            "%s: %s: %s ends mid-stream (a gzip file cut short); read up to offset %d, "
+            "what followed is not in the file",
+            events.FILE_CUT_SHORT,
+            self._server_id,
+            self._path,
+            offset,
+        )
 
     def _skip(self, path: Path, why: object) -> bool:
         self.unreadable_files += 1

@@ -12,12 +12,13 @@ State machine (one :class:`Follower` per server, driven by :meth:`Follower.step`
   end and finished *before* switching — no line is lost, none is read twice — and its
   fingerprint is searched among the rolled files, so files rolled in between are read
   too. A file that shrank, or whose head no longer matches its fingerprint, was
-  truncated (copytruncate) or rewritten: restart at 0.
+  truncated (copytruncate) or rewritten: restart at 0. A failed drain: ``drain.py``.
 * **WAITING**: the path is missing or unreadable; one log message per change of
   :class:`Waiting`, retried on every wake-up (inotify or the polling tick).
 * **OPENING**: nothing is open; the next step opens the next rolled file, else the path.
 
-Where the live file starts when it is opened is a :class:`agent.sources.tail.live.LiveStart`.
+The states are :class:`~agent.sources.tail.phase.Phase` and ``Waiting``. Where the live
+file starts when it is opened is a :class:`agent.sources.tail.live.LiveStart`.
 Entries go to the sink with the checkpoint they complete (the end of the last entry);
 this class never stores a checkpoint itself.
 """
@@ -29,38 +30,23 @@ import os
 import time
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
 from pathlib import Path
 from stat import S_ISREG
 
 from agent import events
 from agent.model import Checkpoint, Entry
+from agent.parse.dates import host_timezone
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
 from agent.parse.reader import EntryReader, ServerContext
 from agent.sources.tail.catchup import CatchUp
+from agent.sources.tail.drain import rest_after_drain_failure
 from agent.sources.tail.live import CHUNK_BYTES, LiveFile, LiveStart, StartAt, line_start_near_end
+from agent.sources.tail.phase import Phase, Waiting
 from agent.sources.tail.plan import Found, Resume, locate
 from agent.sources.tail.sink import CheckpointStore, Sink
 from agent.sources.tail.source import ReadFrom, ServerSource
 
 log = logging.getLogger(__name__)
-
-
-class Phase(Enum):
-    """Where a follower is (see the module docstring)."""
-
-    OPENING = "opening"
-    CATCH_UP = "catch-up"
-    LIVE = "live"
-    WAITING = "waiting"
-
-
-class Waiting(Enum):
-    """Why the live path could not be opened, as last logged (one message per change)."""
-
-    NO = "no"
-    MISSING = events.FILE_MISSING
-    UNREADABLE = events.FILE_UNREADABLE
 
 
 class Follower:
@@ -85,6 +71,7 @@ class Follower:
         self._live: LiveFile | None = None
         self._waiting = Waiting.NO
         self._context = ServerContext()  # one per server: UUIDs learnt in one file enrich the next
+        self.drain_failures = 0  # rotated live files whose drain to the end failed
 
     @property
     def directory(self) -> Path:
@@ -95,6 +82,10 @@ class Follower:
     def unreadable_files(self) -> int:
         """Rolled files skipped because they could not be read."""
         return self._catch_up.unreadable_files
+
+    @property
+    def cut_short_files(self) -> int:  # rolled .gz files read up to where they were cut
+        return self._catch_up.cut_short_files
 
     @property
     def phase(self) -> Phase:
@@ -208,8 +199,15 @@ class Follower:
             self._apply(locate(saved, path, include_live=False), saved)
             return self._open_next()
         offset = self._live_offset(fd, stat.st_size, start)
+        zone = self.source.options.timezone or host_timezone()
         live = LiveFile(
-            path, fd, offset, new_reader=self._new_reader, deliver=self._deliver, clock=self._clock
+            path,
+            fd,
+            offset,
+            new_reader=self._new_reader,
+            deliver=self._deliver,
+            clock=self._clock,
+            zone=zone,
         )
         self._live_start = LiveStart()  # any later file appeared while running
         if self._waiting is not Waiting.NO:
@@ -239,8 +237,11 @@ class Follower:
             return 0
         return start.offset
 
-    def _new_reader(self, start: int, print_: str, day: date | None = None) -> EntryReader:
-        """A fresh reader from ``start``; ``day`` is a rolled file's date (its name)."""
+    def _new_reader(
+        self, start: int, print_: str, day: date | None = None, clock_from: int | None = None
+    ) -> EntryReader:
+        """A fresh reader from ``start``; ``day`` is the date of the first line (a rolled
+        file's name, or the live file's mtime), ``clock_from`` where the clock takes over."""
         return EntryReader(
             server_id=self.source.server_id,
             fingerprint=print_,
@@ -248,6 +249,7 @@ class Follower:
             options=self.source.options,
             date_hint=day,
             context=self._context,
+            clock_from=clock_from,
         )
 
     def _wait(self, why: Waiting, detail: str) -> bool:
@@ -312,7 +314,11 @@ class Follower:
             self._rotated(live, gone=ident is None)
 
     def _rotated(self, live: LiveFile, *, gone: bool) -> None:
-        live.drain()  # the writer closed the file before renaming it
+        try:
+            live.drain()  # the writer closed the file before renaming it
+        except OSError as exc:
+            self._drain_failed(live, exc)
+            return
         finished, end = live.fingerprint, live.pos
         live.finish()
         self._live = None
@@ -331,3 +337,10 @@ class Follower:
             if resume.found is Found.ROTATED:
                 # The first segment is the file just finished (from its end): skip it.
                 self._catch_up.extend(resume.backlog[1:])
+
+    def _drain_failed(self, live: LiveFile, exc: OSError) -> None:
+        """Draining the rotated file failed: count it, queue its rest, follow the new file."""
+        self.drain_failures += 1
+        self._live = None
+        self._live_start = LiveStart()
+        self._catch_up.extend(rest_after_drain_failure(live, self.source, exc))

@@ -6,25 +6,36 @@ the reader. So it is read through its raw descriptor: ``pread`` of its head to w
 short file's fingerprint and to spot a rewrite, ``fstat`` for its size and identity
 (``st_dev``, ``st_ino``), which the follower compares with the path's to notice a rotation.
 
-Where reading starts when the path is opened is a :class:`LiveStart`.
+Where reading starts when the path is opened is a :class:`LiveStart`. The bytes already in
+the file when it is opened (the daemon catching up after downtime) were written before:
+they are dated from the file's mtime, counting back (agent/sources/files.py
+:func:`~agent.sources.files.start_date_of`); only what is appended later uses the clock.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, tzinfo
 from enum import Enum
 from pathlib import Path
 
+from agent import events
 from agent.model import Entry
+from agent.parse.encoding import SAMPLE_BYTES
 from agent.parse.fingerprint import FINGERPRINT_BYTES, fingerprint
 from agent.parse.reader import EntryReader
+from agent.sources.files import start_date_of
+
+log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 TAIL_SCAN_BYTES = 64 * 1024  # how far back "end" looks for the last complete line
 
-NewReader = Callable[[int, str], EntryReader]  # (start offset, fingerprint) -> a fresh reader
+# (start offset, fingerprint, date of the first line, offset from which the clock dates)
+NewReader = Callable[[int, str, date | None, int | None], EntryReader]
 Deliver = Callable[[str, list[Entry], int], None]  # fingerprint, entries, checkpoint offset
 
 
@@ -76,8 +87,10 @@ class LiveFile:
         new_reader: NewReader,
         deliver: Deliver,
         clock: Callable[[], float],
+        zone: tzinfo | None = None,
     ) -> None:
-        """Read ``fd`` (a regular file) from ``offset``; :meth:`close` closes it.
+        """Read ``fd`` (a regular file) from ``offset``; :meth:`close` closes it. With
+        ``zone`` (the server's), the bytes already there are dated from the mtime.
 
         Raises OSError with ``fd`` left open (the caller closes it) if it cannot be read.
         """
@@ -88,12 +101,20 @@ class LiveFile:
         self._new_reader = new_reader
         self._deliver_to = deliver
         self._clock = clock
-        self._restart(offset)
+        self._restart(offset, zone)
 
     def read(self, budget: int) -> bool:
         """Read up to ``budget`` bytes into the reader; True if the end was reached."""
         while budget > 0:
             data = os.read(self._fd, min(CHUNK_BYTES, budget))
+            if data and log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s: read %d bytes of %s at offset %d",
+                    events.FILE_READ,
+                    len(data),
+                    self.path,
+                    self.pos,
+                )
             if not data:
                 return True
             self.pos += len(data)
@@ -146,17 +167,44 @@ class LiveFile:
             fd, self._fd = self._fd, -1
             os.close(fd)
 
-    def _restart(self, offset: int) -> None:
+    def _restart(self, offset: int, zone: tzinfo | None = None) -> None:
         """Read from ``offset`` with a fresh reader (at opening, and after a truncation)."""
+        stat = os.fstat(self._fd)
+        day, clock_from = None, None
+        if zone is not None and stat.st_size > offset:  # written while the agent was away
+            day = start_date_of(self._chunks(offset, stat.st_size), stat.st_mtime, zone)
+            clock_from = stat.st_size
         os.lseek(self._fd, offset, os.SEEK_SET)
+        log.debug(
+            "%s: opened %s at offset %d of %d bytes%s",
+            events.FILE_READ,
+            self.path,
+            offset,
+            stat.st_size,
+            f" (first line dated {day} from the mtime)" if day else "",
+        )
         self.pos = offset  # offset of the next byte to read
         # The first bytes the fingerprint covers, compared to spot rewrites; the
         # fingerprint is None until the file has a first byte.
         self.head = os.pread(self._fd, FINGERPRINT_BYTES, 0)
         self.fingerprint = fingerprint(self.head) if self.head else None
-        self.reader = self._new_reader(offset, self.fingerprint or "")
+        self.reader = self._new_reader(offset, self.fingerprint or "", day, clock_from)
+        if self.reader.options.detect_encoding and stat.st_size:
+            # A line that arrives alone is a poor sample: the file's content around the
+            # start offset joins it (agent/parse/encoding.py).
+            begin = max(0, offset - SAMPLE_BYTES)
+            self.reader.prime_encoding(os.pread(self._fd, 2 * SAMPLE_BYTES, begin))
         self.last_data = self._clock()
         self.flush_checked = float("-inf")  # when flush_idle last ran
+
+    def _chunks(self, start: int, end: int) -> Iterator[bytes]:
+        """The file's bytes from ``start`` to ``end``, in chunks (without moving ``pos``)."""
+        while start < end:
+            chunk = os.pread(self._fd, min(CHUNK_BYTES * 16, end - start), start)
+            if not chunk:
+                return
+            start += len(chunk)
+            yield chunk
 
     def _upgrade_fingerprint(self) -> None:
         """Widen a short file's fingerprint as it grows (see agent/parse/fingerprint.py)."""
