@@ -64,10 +64,32 @@ class ServerContext:
 
     ``UUID of player X is ...`` appears once per login; later lines about X carry only
     the name. The map is bounded (least recently seen players are forgotten first).
+
+    Persistence (the daemon keeps it with the checkpoint, across restarts):
+    :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
+    -> uuid, least recently seen first), :meth:`restore` takes it back (unknown keys and
+    malformed components are ignored: a fresh component is the fallback). The context
+    changes only in :meth:`EntryReader._build`, i.e. for entries returned to the caller,
+    never for the pending one, so a snapshot taken when entries are handed on is the
+    context at their checkpoint. Every change increments ``version``, so the caller
+    serializes only when it moved (the hot path compares two ints).
     """
 
     max_players: int = DEFAULT_MAX_PLAYERS
     _uuids: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    version: int = 0  # incremented by every change of the state below
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as a JSON-able dict, one key per component."""
+        return {"uuids": dict(self._uuids)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Take back a :meth:`snapshot` (a component that is absent or malformed is left empty)."""
+        uuids = snapshot.get("uuids")
+        if isinstance(uuids, dict):
+            pairs = [(k, v) for k, v in uuids.items() if isinstance(k, str) and isinstance(v, str)]
+            self._uuids = OrderedDict(pairs[-self.max_players :] if self.max_players else [])
+        self.version += 1
 
     def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
@@ -77,6 +99,7 @@ class ServerContext:
         uuid = fields.get("uuid")
         uuids = self._uuids
         if isinstance(uuid, str):
+            self.version += 1
             uuids[username] = uuid
             uuids.move_to_end(username)
             if len(uuids) > self.max_players:

@@ -10,6 +10,11 @@ dead-letter count.
 Versioning (STYLE.md habit 4): ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`. A
 newer database is refused untouched; an older one is brought up to date in one
 transaction by :func:`migrate`.
+
+Versions: 1 as first shipped; 2 adds ``server_contexts`` (the per-server parse context,
+:class:`agent.parse.reader.ServerContext`, as of the server's latest checkpoint). The
+migration from 1 creates the table empty: a context is then rebuilt from the logs as
+before, and saved with the next checkpoint that changes it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from agent.errors import SpoolError
 from agent.model import Checkpoint
 from agent.state.statedir import ensure_state_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ROW_OVERHEAD = 48  # rough per-row cost in the b-tree, so tiny bodies still count
 
 _TABLES = (
@@ -45,6 +50,11 @@ _TABLES = (
            key TEXT PRIMARY KEY,
            value TEXT NOT NULL,
            updated REAL NOT NULL)""",
+    # Version 2. One row per server: its parse context (JSON) at its latest checkpoint,
+    # written in the checkpoint's transaction whenever it changed.
+    """CREATE TABLE IF NOT EXISTS server_contexts (
+           server_id TEXT PRIMARY KEY,
+           snapshot TEXT NOT NULL)""",
 )
 
 # The SQL twin of record_size(): LENGTH() counts a BLOB's bytes and a TEXT's characters,

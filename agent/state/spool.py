@@ -7,6 +7,10 @@ Invariants kept here (shared/DESIGN.md 1–3):
   re-reads the same lines from the old checkpoint: nothing lost, nothing doubled).
 * A record leaves the spool only through :meth:`Spool.ack` (the API accepted it) or
   :meth:`Spool.dead_letter` (the caller wrote it to the dead-letter file first).
+* A server's parse context (:class:`agent.parse.reader.ServerContext` as a JSON-able
+  dict, e.g. the players' UUIDs) is stored by :meth:`Spool.append` in the same
+  transaction as the checkpoint it belongs to, whenever the caller passes one (only when
+  it changed); :meth:`Spool.server_context` gives back the one of the latest checkpoint.
 * The spool has a byte cap. :meth:`append` never refuses what it is given (the caller
   already read those lines), but reports whether there is room left; the tailer stops
   reading while :meth:`has_room` is False, so the log file is the buffer and memory and
@@ -28,13 +32,14 @@ way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schem
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent import events
 from agent.errors import SpoolError
@@ -126,7 +131,12 @@ class Spool:
     # -- writing (the tailer's side) ------------------------------------------------
 
     def append(
-        self, records: Iterable[Record], checkpoint: Checkpoint | None, *, as_latest: bool = True
+        self,
+        records: Iterable[Record],
+        checkpoint: Checkpoint | None,
+        *,
+        as_latest: bool = True,
+        context: Mapping[str, Any] | None = None,
     ) -> bool:
         """Store records and the checkpoint they complete in one transaction.
 
@@ -134,9 +144,13 @@ class Spool:
         (``wait_for_room``) until the uploader drained some of the spool. ``as_latest=False``
         (backfill of old files) saves the checkpoint without making it the server's most
         recent one, so the daemon's resume point (:meth:`checkpoint`) does not move.
+        ``context`` (JSON-able) is the server's parse context at ``checkpoint``; it replaces
+        the stored one in the same transaction. It needs a checkpoint that becomes the
+        latest (the context belongs to the resume point).
         """
         rows = [(r.event_id, r.server_id, r.body) for r in records]
         added = sum(record_size(*row) for row in rows)
+        snapshot = None if context is None else self._serialized(context, checkpoint, as_latest)
         with self._lock:
             try:
                 with self._db:
@@ -145,6 +159,12 @@ class Spool:
                     )
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
+                    if snapshot is not None:
+                        self._db.execute(
+                            "INSERT INTO server_contexts (server_id, snapshot) VALUES (?, ?)"
+                            " ON CONFLICT (server_id) DO UPDATE SET snapshot = excluded.snapshot",
+                            snapshot,
+                        )
             except sqlite3.Error as exc:
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
             self._depth += len(rows)
@@ -221,6 +241,31 @@ class Spool:
             ).fetchall()
         return [Checkpoint(server_id, row[0], row[1]) for row in rows]
 
+    def server_context(self, server_id: str) -> dict[str, Any] | None:
+        """The parse context stored with the server's latest checkpoint (None: none stored).
+
+        A stored value that is not a JSON object (a damaged file) is logged and ignored:
+        the context is then rebuilt from the logs, as before version 2.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT snapshot FROM server_contexts WHERE server_id = ?", (server_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            context = json.loads(row[0])
+        except ValueError:
+            context = None
+        if not isinstance(context, dict):
+            log.warning(
+                "%s: %s: the stored parse context is not readable; starting without it",
+                events.CONTEXT_UNREADABLE,
+                server_id,
+            )
+            return None
+        return context
+
     # -- reading and removing (the uploader's side) ---------------------------------
 
     def take(self, limit: int, after_id: int = 0) -> list[SpooledRecord]:
@@ -294,6 +339,18 @@ class Spool:
             " SET offset = excluded.offset, updated = excluded.updated",
             (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
         )
+
+    def _serialized(
+        self, context: Mapping[str, Any], checkpoint: Checkpoint | None, as_latest: bool
+    ) -> tuple[str, str]:
+        """(server_id, JSON) of a context to store with ``checkpoint``."""
+        if checkpoint is None or not as_latest:
+            raise ValueError("a parse context is stored only with the latest checkpoint")
+        try:
+            text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise SpoolError(f"spool: the parse context is not JSON-able: {exc}") from exc
+        return checkpoint.server_id, text
 
     def _recount(self) -> None:
         self._depth, self._bytes = schema.count_entries(self._db)
