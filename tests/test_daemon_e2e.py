@@ -7,9 +7,11 @@ stops with SIGTERM, and checks that every line arrived exactly once.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -179,3 +181,49 @@ def test_unwritable_state_dir_exits_1_with_the_key(tmp_path: Path, minecraft: Pa
     result = run_agent(config)
     assert result.returncode == 1
     assert "state.dir: cannot create" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dry_run_applies_the_servers_patterns(tmp_path: Path, minecraft: Path) -> None:
+    """``run --dry-run`` reads with the server's [[servers.patterns]]: a plugin's chat line
+    that the built-ins leave unknown is printed as chat with its username."""
+    with (minecraft / "latest.log").open("ab") as log:
+        log.write("[12:05:00] [Server thread/INFO]: [Member] Alex » hi there\n".encode())
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
+        'read_from = "beginning"\ntimezone = "UTC"\n'
+        "[[servers.patterns]]\n"
+        "regex = '^\\[\\w+\\] (?P<username>\\w{3,16}) » (?P<chat>.*)$'\n"
+        'tags = ["chat"]\n'
+        f'[state]\ndir = "{tmp_path / "state"}"\n',
+        encoding="utf-8",
+    )
+    agent = subprocess.Popen(
+        agent_command(config, "--dry-run"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=agent_env(),
+    )
+    bodies: list[dict] = []
+    assert agent.stdout is not None
+
+    def read_stdout() -> None:
+        assert agent.stdout is not None
+        for line in agent.stdout:
+            bodies.append(json.loads(line))
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: len(bodies) >= 101, "101 bodies on stdout")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=30) == 0
+        reader.join(30)
+    last = bodies[100]["meta"]
+    assert (last["tags"], last["username"], last["chat"]) == (
+        ["timestamp", "chat"],
+        "Alex",
+        "hi there",
+    )
+    assert [b["meta"]["username"] for b in bodies[:100]] == ["Steve"] * 100

@@ -35,6 +35,7 @@ from agent.parse.multiline import (
     Assembled,
     MultilineAssembler,
 )
+from agent.parse.patterns import Patterns
 
 DEFAULT_MAX_PLAYERS = 10_000
 _TIMESTAMP = Tag.TIMESTAMP.value
@@ -51,6 +52,7 @@ class ReaderOptions:
     multiline_max_lines: int = DEFAULT_MAX_LINES
     multiline_max_bytes: int = DEFAULT_MAX_BYTES
     timezone: tzinfo | None = None  # the server's zone; None: the host's
+    patterns: Patterns | None = None  # [[servers.patterns]], tried before the built-ins
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +144,8 @@ class EntryReader:
         self._dates = DateTracker(LocalToUtc(zone), date_hint=date_hint, clock=clock)
         self._committed = start_offset
         self._pending_since = 0.0
+        patterns = self.options.patterns  # none configured: the built-ins, nothing added
+        self._classify = classify if patterns is None else patterns.before(classify)
 
     @property
     def committed_offset(self) -> int:
@@ -197,7 +201,7 @@ class EntryReader:
         if header is not None:
             message = header.message
             level = header.level
-            event = classify(message, level)
+            event = self._classify(message, level)
             tags = event.tags
             timestamp = None
             if header.time is not None:
@@ -208,7 +212,7 @@ class EntryReader:
         else:
             message = first.text
             level = thread = logger = timestamp = None
-            event = classify(message, None)
+            event = self._classify(message, None)
             tags = event.tags
         fields = event.fields
         if fields:
