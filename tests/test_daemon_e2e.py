@@ -227,3 +227,37 @@ def test_dry_run_applies_the_servers_patterns(tmp_path: Path, minecraft: Path) -
         "hi there",
     )
     assert [b["meta"]["username"] for b in bodies[:100]] == ["Steve"] * 100
+
+
+def test_uuids_survive_a_daemon_restart(tmp_path: Path, minecraft: Path) -> None:
+    """The daemon stopped (SIGTERM) and started again on the same state dir: a UUID learnt
+    before the restart is on the lines read after it, and every line is sent once."""
+    uuid = "8667ba71-b85a-4004-af54-457a9734eed7"
+    uuid_line = f"[12:02:00] [User Authenticator #1/INFO]: UUID of player Alex is {uuid}\n"
+    after_restart = b"".join(
+        b"[12:03:%02d] [Server thread/INFO]: <Alex> after %d\n" % (n, n) for n in range(10)
+    )
+    with Receiver(token=TOKEN_1) as rx:
+        rx.state.bodies = []
+
+        def run_until(total: int) -> None:
+            agent = start_agent(tmp_path, rx.url, minecraft)
+            try:
+                wait_for(lambda: rx.state.accepted_total >= total, f"{total} entries")
+                agent.send_signal(signal.SIGTERM)
+                assert agent.wait(timeout=30) == 0
+            finally:
+                if agent.poll() is None:
+                    agent.kill()
+
+        with (minecraft / "latest.log").open("ab") as log:
+            log.write(uuid_line.encode())
+        run_until(101)
+        with (minecraft / "latest.log").open("ab") as log:
+            log.write(after_restart)
+        run_until(111)
+        accepted, bodies = dict(rx.state.accepted), list(rx.state.bodies)
+    assert len(accepted) == 111 and max(accepted.values()) == 1
+    after = [body["meta"] for body in bodies if body["message"].startswith("<Alex> after")]
+    assert len(after) == 10
+    assert all(meta.get("uuid") == uuid for meta in after)
