@@ -213,6 +213,17 @@ class TestServerContext:
         assert spool.server_context("main-1") == CONTEXT
         assert spool.checkpoint("main-1") == Checkpoint("main-1", "fp", 10)
 
+    def test_context_that_is_not_json_fails_the_whole_append(self, tmp_path: Path) -> None:
+        """A context JSON cannot hold is a SpoolError; its entries are not stored either."""
+        spool = open_spool(tmp_path)
+        with pytest.raises(SpoolError):
+            spool.append(make_records(2), Checkpoint("s", "fp", 9), context={"x": object()})
+        assert (spool.stats().depth, spool.checkpoint("s"), spool.server_context("s")) == (
+            0,
+            None,
+            None,
+        )
+
     def test_context_needs_the_latest_checkpoint(self, tmp_path: Path) -> None:
         """A context belongs to the resume point: not stored without one, or behind it."""
         spool = open_spool(tmp_path)
@@ -229,12 +240,13 @@ class TestServerContext:
         spool = open_spool(tmp_path)
         spool.close()
         db = sqlite3.connect(tmp_path / "state" / "spool.sqlite3")
-        db.execute("INSERT INTO server_contexts VALUES ('s', '{not json'), ('t', '[1]')")
+        db.execute("INSERT INTO server_contexts VALUES ('s', '{not json'), ('t', '[1]'), ('u', 7)")
         db.commit()
         db.close()
         spool = open_spool(tmp_path)
         assert spool.server_context("s") is None
         assert spool.server_context("t") is None
+        assert spool.server_context("u") is None
         assert "spool.context_unreadable" in caplog.text
 
     def test_migrates_a_version_1_spool(self, tmp_path: Path) -> None:

@@ -19,9 +19,12 @@ before, and saved with the next checkpoint that changes it.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from agent.errors import SpoolError
 from agent.model import Checkpoint
@@ -89,6 +92,36 @@ def latest_checkpoint(db: sqlite3.Connection, server_id: str) -> Checkpoint | No
         (server_id,),
     ).fetchone()
     return Checkpoint(server_id, row[0], row[1]) if row else None
+
+
+def save_context(db: sqlite3.Connection, server_id: str, context: Mapping[str, Any]) -> None:
+    """Replace a server's stored parse context (inside the caller's transaction).
+
+    Raises TypeError or ValueError when ``context`` is not JSON-able.
+    """
+    text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))
+    db.execute(
+        "INSERT INTO server_contexts (server_id, snapshot) VALUES (?, ?)"
+        " ON CONFLICT (server_id) DO UPDATE SET snapshot = excluded.snapshot",
+        (server_id, text),
+    )
+
+
+def load_context(db: sqlite3.Connection, server_id: str) -> dict[str, Any] | None:
+    """A server's stored parse context (None: none stored); ValueError if the stored text
+    is not a JSON object (a damaged row)."""
+    row = db.execute(
+        "SELECT snapshot FROM server_contexts WHERE server_id = ?", (server_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        context = json.loads(row[0])
+    except TypeError as exc:  # SQLite keeps any type: a number or NULL written by hand
+        raise ValueError(str(exc)) from None
+    if not isinstance(context, dict):
+        raise ValueError(f"not a JSON object: {type(context).__name__}")
+    return context
 
 
 def dead_lettered(db: sqlite3.Connection) -> int:

@@ -7,10 +7,8 @@ Invariants kept here (shared/DESIGN.md 1–3):
   re-reads the same lines from the old checkpoint: nothing lost, nothing doubled).
 * A record leaves the spool only through :meth:`Spool.ack` (the API accepted it) or
   :meth:`Spool.dead_letter` (the caller wrote it to the dead-letter file first).
-* A server's parse context (:class:`agent.parse.reader.ServerContext` as a JSON-able
-  dict, e.g. the players' UUIDs) is stored by :meth:`Spool.append` in the same
-  transaction as the checkpoint it belongs to, whenever the caller passes one (only when
-  it changed); :meth:`Spool.server_context` gives back the one of the latest checkpoint.
+* A server's parse context (a JSON-able dict: UUIDs, online players) given to
+  :meth:`Spool.append` commits with its checkpoint; :meth:`Spool.server_context` reads it.
 * The spool has a byte cap. :meth:`append` never refuses what it is given (the caller
   already read those lines), but reports whether there is room left; the tailer stops
   reading while :meth:`has_room` is False, so the log file is the buffer and memory and
@@ -32,7 +30,6 @@ way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schem
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -150,7 +147,8 @@ class Spool:
         """
         rows = [(r.event_id, r.server_id, r.body) for r in records]
         added = sum(record_size(*row) for row in rows)
-        snapshot = None if context is None else self._serialized(context, checkpoint, as_latest)
+        if context is not None and (checkpoint is None or not as_latest):
+            raise ValueError("a parse context is stored only with the latest checkpoint")
         with self._lock:
             try:
                 with self._db:
@@ -159,13 +157,9 @@ class Spool:
                     )
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
-                    if snapshot is not None:
-                        self._db.execute(
-                            "INSERT INTO server_contexts (server_id, snapshot) VALUES (?, ?)"
-                            " ON CONFLICT (server_id) DO UPDATE SET snapshot = excluded.snapshot",
-                            snapshot,
-                        )
-            except sqlite3.Error as exc:
+                    if context is not None and checkpoint is not None:
+                        schema.save_context(self._db, checkpoint.server_id, context)
+            except (sqlite3.Error, TypeError, ValueError) as exc:  # not JSON-able: a bug
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
             self._depth += len(rows)
             self._bytes += added
@@ -242,29 +236,19 @@ class Spool:
         return [Checkpoint(server_id, row[0], row[1]) for row in rows]
 
     def server_context(self, server_id: str) -> dict[str, Any] | None:
-        """The parse context stored with the server's latest checkpoint (None: none stored).
-
-        A stored value that is not a JSON object (a damaged file) is logged and ignored:
-        the context is then rebuilt from the logs, as before version 2.
-        """
+        """The parse context stored with the server's latest checkpoint (None: none, or a
+        damaged one, logged: the context is then rebuilt from the logs)."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT snapshot FROM server_contexts WHERE server_id = ?", (server_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        try:
-            context = json.loads(row[0])
-        except ValueError:
-            context = None
-        if not isinstance(context, dict):
-            log.warning(
-                "%s: %s: the stored parse context is not readable; starting without it",
-                events.CONTEXT_UNREADABLE,
-                server_id,
-            )
-            return None
-        return context
+            try:
+                return schema.load_context(self._db, server_id)
+            except ValueError as exc:
+                log.warning(
+                    "%s: %s: the stored parse context is unreadable (%s); starting without it",
+                    events.CONTEXT_UNREADABLE,
+                    server_id,
+                    exc,
+                )
+                return None
 
     # -- reading and removing (the uploader's side) ---------------------------------
 
@@ -339,18 +323,6 @@ class Spool:
             " SET offset = excluded.offset, updated = excluded.updated",
             (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
         )
-
-    def _serialized(
-        self, context: Mapping[str, Any], checkpoint: Checkpoint | None, as_latest: bool
-    ) -> tuple[str, str]:
-        """(server_id, JSON) of a context to store with ``checkpoint``."""
-        if checkpoint is None or not as_latest:
-            raise ValueError("a parse context is stored only with the latest checkpoint")
-        try:
-            text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise SpoolError(f"spool: the parse context is not JSON-able: {exc}") from exc
-        return checkpoint.server_id, text
 
     def _recount(self) -> None:
         self._depth, self._bytes = schema.count_entries(self._db)
