@@ -504,6 +504,10 @@ class TestContextAcrossRestarts:
             out.write(chat(2))
         drained(agent)
         messages = [entry.message for entry in agent.sink.entries]
-        assert messages == ["<Steve> message 1", UUID_LINE[41:-1], "<Steve> message 2"]
+        assert messages == [
+            "<Steve> message 1",
+            UUID_LINE.split("]: ", 1)[1].rstrip(),
+            "<Steve> message 2",
+        ]
         assert agent.sink.entries[-1].fields["uuid"] == STEVE_UUID
         assert agent.store.server_context("survival") == {"uuids": {"Steve": STEVE_UUID}}
