@@ -70,7 +70,7 @@ class ServerContext:
     Persistence (the daemon keeps it with the checkpoint, across restarts):
     :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
     -> uuid, least recently seen first), :meth:`restore` takes it back (unknown keys and
-    malformed components are ignored: a fresh component is the fallback). The context
+    malformed components are ignored: that component stays as it was). The context
     changes only in :meth:`EntryReader._build`, i.e. for entries returned to the caller,
     never for the pending one, so a snapshot taken when entries are handed on is the
     context at their checkpoint. Every change increments ``version``, so the caller
@@ -86,7 +86,7 @@ class ServerContext:
         return {"uuids": dict(self._uuids)}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Take back a :meth:`snapshot` (a component that is absent or malformed is left empty)."""
+        """Take back a :meth:`snapshot` (a component absent or malformed stays as it was)."""
         uuids = snapshot.get("uuids")
         if isinstance(uuids, dict):
             pairs = [(k, v) for k, v in uuids.items() if isinstance(k, str) and isinstance(v, str)]
