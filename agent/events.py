@@ -26,6 +26,8 @@ FILE_READ = "file.read"  # debug: a file opened for reading, and each read (byte
 # -- state: the spool (agent/state) -------------------------------------------------------
 SPOOL_FULL = "spool.full"  # the spool reached its cap: reading pauses (the log is the buffer)
 SPOOL_ROOM = "spool.room"  # below the cap again: reading resumes
+# a server's stored parse context (UUIDs, online players) is damaged: rebuilt from the logs
+CONTEXT_UNREADABLE = "spool.context_unreadable"
 
 # -- ship: the uploader (agent/ship) ------------------------------------------------------
 SHIP_DEGRADED = "ship.degraded"  # requests keep failing and are retried (throttled warning)

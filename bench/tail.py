@@ -45,7 +45,9 @@ class LatencySink:
     def __init__(self) -> None:
         self.latencies: list[float] = []
 
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
+    def deliver(
+        self, entries: Sequence[Entry], checkpoint: Checkpoint, context: object = None
+    ) -> None:
         now = time.time()
         for entry in entries:
             match = _WRITTEN.search(entry.line)

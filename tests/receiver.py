@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -92,6 +93,7 @@ class ReceiverState:
         self.last_accepted_at: float | None = None
         self.order: list[str] | None = None  # set to [] to record the arrival order
         self.duplicate_times: list[float] = []  # monotonic times an event_id was stored again
+        self.bodies: list[dict[str, Any]] | None = None  # set to [] to keep accepted bodies
 
     def answer(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes, bytes] | None:
         """(status, extra header lines, body) for one POST /logs, or None to drop it."""
@@ -142,6 +144,8 @@ class ReceiverState:
         self.last_accepted_at = now
         if self.order is not None:
             self.order.append(key)
+        if self.bodies is not None:
+            self.bodies.append(doc)
         out = b'{"id":"%d","level":"%s","message":"","meta":{},"created_at":"2026-11-22T00:00:00Z"}'
         return 201, b"", out % (self.accepted_total, doc["level"].encode())
 

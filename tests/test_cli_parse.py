@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
 
 import orjson
@@ -261,3 +262,84 @@ def test_bad_filters_exit_2(tmp_path: Path, filters: list[str]) -> None:
     log.write_bytes(b"[10:00:00] [Server thread/INFO]: x\n")
     code, bodies, err = run(str(log), *ARGS, *filters)
     assert code == 2 and bodies == [] and filters[0] in err
+
+
+PLUGIN_CHAT = "[10:02:00] [Server thread/INFO]: [Member] Steve » hi all\n".encode()
+PATTERN_CONFIG = """
+[[servers]]
+id = "{server}"
+log = "{log}"
+timezone = "Europe/Berlin"
+
+[[servers.patterns]]
+regex = '^\\[\\w+\\] (?P<username>\\w{{3,16}}) » (?P<chat>.*)$'
+tags = ["chat"]
+"""
+
+
+@pytest.fixture
+def no_serverops_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("SERVEROPS_")]:
+        monkeypatch.delenv(name)
+
+
+def write_config(tmp_path: Path, *servers: str) -> Path:
+    config = tmp_path / "config.toml"
+    text = "".join(
+        PATTERN_CONFIG.format(server=s, log=tmp_path / s / "latest.log") for s in servers
+    )
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@pytest.mark.usefixtures("no_serverops_env")
+class TestConfig:
+    def test_patterns_of_the_configured_server_apply(self, tmp_path: Path) -> None:
+        """--config: the server's [[servers.patterns]] tag the plugin chat line, its
+        timezone applies, its id is the server id; without --config the line is unknown."""
+        log = tmp_path / "latest.log"
+        log.write_bytes(LINES + PLUGIN_CHAT)
+        config = write_config(tmp_path, "survival")
+        code, bodies, err = run(str(log), "--config", str(config), "--date", "2026-11-21")
+        assert (code, err) == (0, "")
+        last = bodies[-1]["meta"]
+        assert last["tags"] == ["timestamp", "chat"]
+        assert (last["username"], last["chat"]) == ("Steve", "hi all")
+        assert last["server_id"] == "survival"
+        assert last["timestamp"] == "2026-11-21T09:02:00Z"  # Europe/Berlin, from the config
+        assert [b["meta"]["tags"] for b in bodies[:-1]] == [
+            b["meta"]["tags"] for b in run(str(log), *ARGS)[1][:-1]
+        ]
+        assert run(str(log), *ARGS)[1][-1]["meta"]["tags"] == ["timestamp", "unknown"]
+
+    def test_command_line_timezone_wins(self, tmp_path: Path) -> None:
+        """--timezone beats the server's timezone; the patterns still apply."""
+        log = tmp_path / "latest.log"
+        log.write_bytes(PLUGIN_CHAT)
+        config = write_config(tmp_path, "survival")
+        code, bodies, _ = run(str(log), "-c", str(config), *ARGS[2:])
+        assert code == 0
+        assert bodies[0]["meta"]["timestamp"] == "2026-11-21T10:02:00Z"
+        assert bodies[0]["meta"]["username"] == "Steve"
+
+    def test_server_id_picks_the_server(self, tmp_path: Path) -> None:
+        """With several servers --server-id is needed, and must be one of them."""
+        log = tmp_path / "latest.log"
+        log.write_bytes(PLUGIN_CHAT)
+        config = write_config(tmp_path, "survival", "creative")
+        code, _, err = run(str(log), "--config", str(config))
+        assert code == 2 and "--server-id is needed (survival, creative)" in err
+        code, _, err = run(str(log), "--config", str(config), "--server-id", "lobby")
+        assert code == 2 and "'lobby' is not in the config" in err
+        code, bodies, _ = run(str(log), "--config", str(config), "--server-id", "creative")
+        assert code == 0 and bodies[0]["meta"]["server_id"] == "creative"
+
+    def test_bad_pattern_exits_2_naming_the_key(self, tmp_path: Path) -> None:
+        """A pattern with an unknown group is a usage error naming its key; nothing read."""
+        log = tmp_path / "latest.log"
+        log.write_bytes(PLUGIN_CHAT)
+        config = write_config(tmp_path, "survival")
+        config.write_text(config.read_text().replace("?P<chat>", "?P<message>"))
+        code, bodies, err = run(str(log), "--config", str(config))
+        assert (code, bodies) == (2, [])
+        assert "servers.0.patterns.0.regex: unknown group(s) message" in err

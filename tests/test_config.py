@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from agent.app.config import AgentConfig, load_config, read_token, token_format_ok
-from agent.app.wiring import open_spool, spool_options
+from agent.app.wiring import build_sources, open_spool, spool_options
 from agent.errors import ConfigError
 from agent.metrics import Metrics
 from agent.state.spool import SPOOL_FILE, SpoolOptions
@@ -208,3 +208,70 @@ class TestStateAndSpool:
         assert spool.options == options
         assert spool.stats().max_bytes == 3145728
         spool.close()
+
+
+class TestPatterns:
+    PATTERN = """
+[[servers.patterns]]
+regex = '^\\[\\w+\\] (?P<username>\\w{{3,16}}) » (?P<chat>.*)$'
+tags = ["chat"]
+
+[[servers.patterns]]
+regex = '{regex}'
+tags = {tags}
+"""
+
+    def write(self, config_file: Path, regex: str, tags: str) -> None:
+        text = config_file.read_text() + self.PATTERN.format(regex=regex, tags=tags)
+        config_file.write_text(text, encoding="utf-8")
+
+    def test_valid_patterns_load(self, config_file: Path) -> None:
+        """Patterns load in order with their tags; wiring compiles them into the reader."""
+        self.write(config_file, r"^(?P<x>\S+) (?P<y>\S+) (?P<z>\S+)$", '["death"]')
+        config = load_config(config_file)
+        assert [p.tags for p in config.servers[0].patterns] == [["chat"], ["death"]]
+        compiled = build_sources(config)[0].options.patterns
+        assert compiled is not None and len(compiled.patterns) == 2
+
+    def test_no_patterns_no_matcher(self, config_file: Path) -> None:
+        """Without [[servers.patterns]] the reader gets None (nothing added per line)."""
+        assert build_sources(load_config(config_file))[0].options.patterns is None
+
+    @pytest.mark.parametrize(
+        ("regex", "tags", "expected"),
+        [
+            ("(?P<username>", '["chat"]', r"servers\.0\.patterns\.1\.regex: invalid regular"),
+            (r"(?P<uuid>\S+)", '["chat"]', r"servers\.0\.patterns\.1\.regex: unknown group"),
+            (r"(?P<x>\d+)", '["chat"]', r"servers\.0\.patterns\.1\.regex: a location needs"),
+            ("^x$", '["chatt"]', r"servers\.0\.patterns\.1\.tags: unknown tag\(s\) chatt"),
+            ("^x$", "[]", r"servers\.0\.patterns\.1\.tags: at least one tag"),
+        ],
+    )
+    def test_bad_pattern_names_its_key(
+        self, config_file: Path, regex: str, tags: str, expected: str
+    ) -> None:
+        """A bad regex, an unknown group or an unknown tag is a ConfigError naming the key."""
+        self.write(config_file, regex, tags)
+        with pytest.raises(ConfigError, match=expected):
+            load_config(config_file)
+
+    def test_the_example_pattern_is_valid(self, tmp_path: Path) -> None:
+        """The pattern config.example.toml shows (commented out) loads and matches its line."""
+        text = EXAMPLE.read_text(encoding="utf-8")
+        block = text[text.index("# [[servers.patterns]]") :].split("\n\n")[0]
+        enabled = text.replace(block, re.sub(r"^# ", "", block, flags=re.MULTILINE))
+        (tmp_path / "config.toml").write_text(enabled, encoding="utf-8")
+        [pattern] = load_config(tmp_path / "config.toml").servers[0].patterns
+        compiled = build_sources(load_config(tmp_path / "config.toml"))[0].options.patterns
+        assert compiled is not None
+        event = compiled.match("[Member] Steve » hi")
+        assert event is not None and event.fields == {"username": "Steve", "chat": "hi"}
+        assert pattern.tags == ["chat"]
+
+    def test_unknown_pattern_key(self, config_file: Path) -> None:
+        """A typo in a pattern's keys is refused like any unknown key."""
+        config_file.write_text(
+            config_file.read_text() + '[[servers.patterns]]\nregexp = "x"\ntags = ["chat"]\n'
+        )
+        with pytest.raises(ConfigError, match=r"servers\.0\.patterns\.0\.regexp: unknown key"):
+            load_config(config_file)

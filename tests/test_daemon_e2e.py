@@ -7,9 +7,11 @@ stops with SIGTERM, and checks that every line arrived exactly once.
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -179,3 +181,83 @@ def test_unwritable_state_dir_exits_1_with_the_key(tmp_path: Path, minecraft: Pa
     result = run_agent(config)
     assert result.returncode == 1
     assert "state.dir: cannot create" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dry_run_applies_the_servers_patterns(tmp_path: Path, minecraft: Path) -> None:
+    """``run --dry-run`` reads with the server's [[servers.patterns]]: a plugin's chat line
+    that the built-ins leave unknown is printed as chat with its username."""
+    with (minecraft / "latest.log").open("ab") as log:
+        log.write("[12:05:00] [Server thread/INFO]: [Member] Alex » hi there\n".encode())
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[servers]]\nid = "survival"\nlog = "{minecraft / "latest.log"}"\n'
+        'read_from = "beginning"\ntimezone = "UTC"\n'
+        "[[servers.patterns]]\n"
+        "regex = '^\\[\\w+\\] (?P<username>\\w{3,16}) » (?P<chat>.*)$'\n"
+        'tags = ["chat"]\n'
+        f'[state]\ndir = "{tmp_path / "state"}"\n',
+        encoding="utf-8",
+    )
+    agent = subprocess.Popen(
+        agent_command(config, "--dry-run"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=agent_env(),
+    )
+    bodies: list[dict] = []
+    assert agent.stdout is not None
+
+    def read_stdout() -> None:
+        assert agent.stdout is not None
+        for line in agent.stdout:
+            bodies.append(json.loads(line))
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: len(bodies) >= 101, "101 bodies on stdout")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=30) == 0
+        reader.join(30)
+    last = bodies[100]["meta"]
+    assert (last["tags"], last["username"], last["chat"]) == (
+        ["timestamp", "chat"],
+        "Alex",
+        "hi there",
+    )
+    assert [b["meta"]["username"] for b in bodies[:100]] == ["Steve"] * 100
+
+
+def test_uuids_survive_a_daemon_restart(tmp_path: Path, minecraft: Path) -> None:
+    """The daemon stopped (SIGTERM) and started again on the same state dir: a UUID learnt
+    before the restart is on the lines read after it, and every line is sent once."""
+    uuid = "8667ba71-b85a-4004-af54-457a9734eed7"
+    uuid_line = f"[12:02:00] [User Authenticator #1/INFO]: UUID of player Alex is {uuid}\n"
+    after_restart = b"".join(
+        b"[12:03:%02d] [Server thread/INFO]: <Alex> after %d\n" % (n, n) for n in range(10)
+    )
+    with Receiver(token=TOKEN_1) as rx:
+        rx.state.bodies = []
+
+        def run_until(total: int) -> None:
+            agent = start_agent(tmp_path, rx.url, minecraft)
+            try:
+                wait_for(lambda: rx.state.accepted_total >= total, f"{total} entries")
+                agent.send_signal(signal.SIGTERM)
+                assert agent.wait(timeout=30) == 0
+            finally:
+                if agent.poll() is None:
+                    agent.kill()
+
+        with (minecraft / "latest.log").open("ab") as log:
+            log.write(uuid_line.encode())
+        run_until(101)
+        with (minecraft / "latest.log").open("ab") as log:
+            log.write(after_restart)
+        run_until(111)
+        accepted, bodies = dict(rx.state.accepted), list(rx.state.bodies)
+    assert len(accepted) == 111 and max(accepted.values()) == 1
+    after = [body["meta"] for body in bodies if body["message"].startswith("<Alex> after")]
+    assert len(after) == 10
+    assert all(meta.get("uuid") == uuid for meta in after)

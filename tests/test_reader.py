@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from hypothesis import given, settings
@@ -178,3 +179,57 @@ def test_clock_gives_the_date_without_a_hint() -> None:
     reader = EntryReader(server_id="s", fingerprint="f", options=OPTIONS, clock=lambda: noon)
     [entry] = reader.feed(PIECES[0]) + reader.finish()
     assert entry.timestamp == datetime(2026, 5, 6, 10, 0, tzinfo=UTC)
+
+
+class TestContextSnapshot:
+    UUID_LINE = (
+        b"[10:00:00] [User Authenticator #1/INFO]: UUID of player Steve is "
+        b"8667ba71-b85a-4004-af54-457a9734eed7\n"
+    )
+
+    def test_snapshot_is_json_and_restores_into_a_fresh_context(self) -> None:
+        """snapshot() is a JSON-able dict, one key per component; restore() brings it back
+        into another context, least recently seen order included."""
+        context = ServerContext(max_players=2)
+        for name in ("a", "b"):
+            context.enrich({"username": name, "uuid": f"uuid-{name}"})
+        snapshot = json.loads(json.dumps(context.snapshot()))
+        assert snapshot == {"uuids": {"a": "uuid-a", "b": "uuid-b"}}
+        again = ServerContext(max_players=2)
+        again.restore(snapshot)
+        again.enrich({"username": "c", "uuid": "uuid-c"})  # forgets "a", the oldest
+        assert "uuid" not in again.enrich({"username": "a"})
+        assert again.enrich({"username": "b"})["uuid"] == "uuid-b"
+
+    def test_restore_ignores_unknown_keys_and_malformed_components(self) -> None:
+        """A component that is not what it should be leaves that component empty; keys
+        of other components (a newer agent's) are ignored."""
+        context = ServerContext(max_players=2)
+        context.restore({"uuids": {"a": "1", "b": 2, "c": "3", "d": "4"}, "online": ["x"]})
+        assert context.snapshot() == {"uuids": {"c": "3", "d": "4"}}
+        context.restore({"uuids": ["not", "a", "map"]})
+        assert context.snapshot() == {"uuids": {"c": "3", "d": "4"}}
+
+    def test_version_moves_only_when_the_context_changes(self) -> None:
+        """Lines without a uuid to learn leave ``version`` alone (nothing to save)."""
+        context = ServerContext()
+        reader = EntryReader(
+            server_id="s", fingerprint="a", options=OPTIONS, date_hint=DAY, context=context
+        )
+        reader.feed(PIECES[0] + b"[10:00:01] [Server thread/INFO]: <Steve> hi\n")
+        assert context.version == 0
+        reader.feed(self.UUID_LINE + PIECES[0])
+        assert context.version == 1
+
+    def test_pending_entry_does_not_change_the_context(self) -> None:
+        """The context moves with the entries returned, not with the pending one, so a
+        snapshot taken when entries are handed on is the context at committed_offset."""
+        context = ServerContext()
+        reader = EntryReader(
+            server_id="s", fingerprint="a", options=OPTIONS, date_hint=DAY, context=context
+        )
+        entries = reader.feed(PIECES[0] + self.UUID_LINE)
+        assert reader.committed_offset == len(PIECES[0]) == entries[-1].end
+        assert context.snapshot() == {"uuids": {}}
+        assert reader.flush_idle(now=100.0)
+        assert context.snapshot()["uuids"] == {"Steve": "8667ba71-b85a-4004-af54-457a9734eed7"}

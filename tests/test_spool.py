@@ -168,3 +168,109 @@ class TestFiles:
         db.close()
         with pytest.raises(SpoolError, match="newer than this agent"):
             Spool(SpoolOptions(path))
+
+
+# The layout of a version-1 spool exactly as that agent created it (schema.py at
+# SCHEMA_VERSION = 1): the migration to 2 must keep everything and add the context table.
+V1_LAYOUT = """
+CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,
+                      server_id TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE checkpoints (server_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                          offset INTEGER NOT NULL, updated INTEGER NOT NULL,
+                          PRIMARY KEY (server_id, fingerprint));
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE agent_status (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
+PRAGMA user_version = 1;
+"""
+
+CONTEXT = {"uuids": {"Steve": "8667ba71-b85a-4004-af54-457a9734eed7"}, "online": ["Steve"]}
+
+
+class TestServerContext:
+    def test_context_is_stored_with_the_checkpoint_and_survives_reopen(
+        self, tmp_path: Path
+    ) -> None:
+        """A context appended with a checkpoint is the server's until the next one."""
+        spool = open_spool(tmp_path)
+        assert spool.server_context("main-1") is None
+        spool.append(make_records(1), Checkpoint("main-1", "fp", 10), context=CONTEXT)
+        spool.append(make_records(1, start=1), Checkpoint("main-1", "fp", 20))  # unchanged
+        spool.append((), Checkpoint("lobby", "fp", 5), context={"uuids": {}})
+        spool.close()
+        again = open_spool(tmp_path)
+        assert again.server_context("main-1") == CONTEXT
+        assert again.server_context("lobby") == {"uuids": {}}
+        again.append((), Checkpoint("main-1", "fp", 30), context={"uuids": {"Alex": "u"}})
+        assert again.server_context("main-1") == {"uuids": {"Alex": "u"}}
+
+    def test_failed_append_keeps_the_old_context(self, tmp_path: Path) -> None:
+        """Entries, checkpoint and context commit together or not at all."""
+        spool = open_spool(tmp_path)
+        spool.append(make_records(1), Checkpoint("main-1", "fp", 10), context=CONTEXT)
+        bad = [Record("x", "main-1", [b"unbindable"])]  # type: ignore[list-item]
+        with pytest.raises(SpoolError):
+            spool.append(bad, Checkpoint("main-1", "fp", 99), context={"uuids": {}})
+        assert spool.server_context("main-1") == CONTEXT
+        assert spool.checkpoint("main-1") == Checkpoint("main-1", "fp", 10)
+
+    def test_context_that_is_not_json_fails_the_whole_append(self, tmp_path: Path) -> None:
+        """A context JSON cannot hold is a SpoolError; its entries are not stored either."""
+        spool = open_spool(tmp_path)
+        with pytest.raises(SpoolError):
+            spool.append(make_records(2), Checkpoint("s", "fp", 9), context={"x": object()})
+        assert (spool.stats().depth, spool.checkpoint("s"), spool.server_context("s")) == (
+            0,
+            None,
+            None,
+        )
+
+    def test_context_needs_the_latest_checkpoint(self, tmp_path: Path) -> None:
+        """A context belongs to the resume point: not stored without one, or behind it."""
+        spool = open_spool(tmp_path)
+        with pytest.raises(ValueError, match="latest checkpoint"):
+            spool.append((), None, context=CONTEXT)
+        with pytest.raises(ValueError, match="latest checkpoint"):
+            spool.append((), Checkpoint("s", "old", 1), as_latest=False, context=CONTEXT)
+        assert spool.server_context("s") is None
+
+    def test_damaged_context_is_logged_and_ignored(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A stored context that is not a JSON object gives None (rebuilt from the logs)."""
+        spool = open_spool(tmp_path)
+        spool.close()
+        db = sqlite3.connect(tmp_path / "state" / "spool.sqlite3")
+        db.execute("INSERT INTO server_contexts VALUES ('s', '{not json'), ('t', '[1]'), ('u', 7)")
+        db.commit()
+        db.close()
+        spool = open_spool(tmp_path)
+        assert spool.server_context("s") is None
+        assert spool.server_context("t") is None
+        assert spool.server_context("u") is None
+        assert "spool.context_unreadable" in caplog.text
+
+    def test_migrates_a_version_1_spool(self, tmp_path: Path) -> None:
+        """A spool created by the version-1 schema opens, keeps its entries, checkpoint and
+        counters, becomes version 2, and stores contexts from then on."""
+        path = tmp_path / "v1.sqlite3"
+        db = sqlite3.connect(path)
+        db.executescript(
+            V1_LAYOUT
+            + "INSERT INTO entries (event_id, server_id, body) VALUES ('e1', 'main-1', X'7B7D');"
+            "INSERT INTO checkpoints VALUES ('main-1', 'fp', 77, 1);"
+            "INSERT INTO counters VALUES ('dead_lettered', 4);"
+        )
+        db.close()
+        spool = Spool(SpoolOptions(path))
+        assert [(r.event_id, r.body) for r in spool.take(10)] == [("e1", b"{}")]
+        assert spool.checkpoint("main-1") == Checkpoint("main-1", "fp", 77)
+        assert spool.stats().dead_lettered == 4
+        assert spool.server_context("main-1") is None
+        spool.append((), Checkpoint("main-1", "fp", 99), context=CONTEXT)
+        spool.close()
+        db = sqlite3.connect(path)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        db.close()
+        again = Spool(SpoolOptions(path))
+        assert again.server_context("main-1") == CONTEXT
+        assert again.checkpoint("main-1") == Checkpoint("main-1", "fp", 99)

@@ -542,3 +542,78 @@ class TestPhase:
         n = writer.lines(n, 10)
         assert agent.drain() == list(range(n))
         assert agent.follower.phase is Phase.LIVE
+
+
+STEVE_UUID = "8667ba71-b85a-4004-af54-457a9734eed7"
+UUID_LINE = f"[10:00:00] [User Authenticator #1/INFO]: UUID of player Steve is {STEVE_UUID}\n"
+
+
+def chat(n: int) -> bytes:
+    return f"[10:00:{n:02}] [Server thread/INFO]: <Steve> message {n}\n".encode()
+
+
+def drained(agent: Agent) -> list[str]:
+    """Step the agent until idle (idle flush included); the messages delivered so far."""
+    assert agent.follower is not None
+    for _ in range(2):
+        while agent.follower.step():
+            pass
+        agent.now += 1.0
+    return [entry.message for entry in agent.sink.entries]
+
+
+class TestContextAcrossRestarts:
+    def test_uuids_survive_a_restart(self, logs: Path) -> None:
+        """A UUID learnt before a restart enriches lines read after it (the context is
+        restored with the checkpoint), and no line is read twice."""
+        logs.mkdir(parents=True)
+        latest = logs / "latest.log"
+        latest.write_bytes(UUID_LINE.encode() + chat(1))
+        agent = Agent(latest).start()
+        assert len(drained(agent)) == 2
+        with latest.open("ab") as out:
+            out.write(chat(2))
+        agent.start()  # a new follower: a fresh context, restored from the store
+        assert drained(agent)[1:] == ["<Steve> message 1", "<Steve> message 2"]
+        assert agent.sink.entries[-1].fields["uuid"] == STEVE_UUID
+
+    def test_context_is_handed_on_only_when_it_changed(self, logs: Path) -> None:
+        """Deliveries that changed nothing carry no snapshot (nothing is serialized)."""
+        logs.mkdir(parents=True)
+        latest = logs / "latest.log"
+        latest.write_bytes(chat(1))
+        agent = Agent(latest).start()
+        drained(agent)
+        with latest.open("ab") as out:
+            out.write(UUID_LINE.encode())
+        drained(agent)
+        with latest.open("ab") as out:
+            out.write(chat(2))
+        drained(agent)
+        assert agent.sink.contexts == [None, {"uuids": {"Steve": STEVE_UUID}}, None]
+
+    def test_snapshot_is_the_context_at_the_checkpoint(self, logs: Path) -> None:
+        """A UUID line still pending (not committed) is not in the saved context: after a
+        restart it is read again from the checkpoint and learnt then, once."""
+        logs.mkdir(parents=True)
+        latest = logs / "latest.log"
+        latest.write_bytes(chat(1) + UUID_LINE.encode())
+        agent = Agent(latest).start()
+        assert agent.follower is not None
+        while agent.follower.step():  # read all, no idle flush: the UUID line is pending
+            pass
+        assert agent.sink.checkpoints[-1].offset == len(chat(1))
+        assert agent.store.server_context("survival") is None  # nothing learnt at offset
+        agent.start()
+        drained(agent)
+        with latest.open("ab") as out:
+            out.write(chat(2))
+        drained(agent)
+        messages = [entry.message for entry in agent.sink.entries]
+        assert messages == [
+            "<Steve> message 1",
+            UUID_LINE.split("]: ", 1)[1].rstrip(),
+            "<Steve> message 2",
+        ]
+        assert agent.sink.entries[-1].fields["uuid"] == STEVE_UUID
+        assert agent.store.server_context("survival") == {"uuids": {"Steve": STEVE_UUID}}

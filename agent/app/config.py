@@ -33,6 +33,7 @@ from agent.app.logsetup import LogFormat
 from agent.errors import ConfigError
 from agent.model import Tag
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
+from agent.parse.patterns import check_regex, check_tags
 from agent.ship.auth import TOKEN_PATTERN, validate_token
 from agent.ship.proxy import check_proxy_url
 from agent.ship.tls import check_ca_file
@@ -120,6 +121,27 @@ class SpoolConfig(Section):
     max_bytes: int = Field(1024**3, ge=1024 * 1024)
 
 
+class PatternConfig(Section):
+    """One ``[[servers.patterns]]`` entry: the operator's own line pattern, tried before the
+    built-ins. Named groups fill fields (agent/parse/patterns.py lists them); checked here so
+    a bad regex, an unknown group or an unknown tag names its key at load (exit 2)."""
+
+    regex: str
+    tags: list[str]
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, regex: str) -> str:
+        check_regex(regex)
+        return regex
+
+    @field_validator("tags")
+    @classmethod
+    def _valid_tags(cls, tags: list[str]) -> list[str]:
+        check_tags(tags)
+        return tags
+
+
 class ServerConfig(Section):
     """One ``[[servers]]`` entry: a Minecraft server whose log is followed."""
 
@@ -128,6 +150,7 @@ class ServerConfig(Section):
     timezone: str | None = None  # None: the host's timezone
     encoding: str | None = None  # fallback for lines that are not UTF-8; None: detect per file
     read_from: Literal["beginning", "end"] = "end"
+    patterns: list[PatternConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod

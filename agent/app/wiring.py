@@ -17,6 +17,7 @@ from agent.encode.filters import EntryFilter
 from agent.encode.privacy import load_or_create_key
 from agent.metrics import Metrics
 from agent.parse.dates import load_timezone
+from agent.parse.patterns import Patterns
 from agent.parse.reader import ReaderOptions
 from agent.sources.tail.source import ReadFrom, ServerSource
 from agent.state import statedir
@@ -71,8 +72,14 @@ def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:
         multiline_max_bytes=reader.multiline_max_bytes,
         timezone=load_timezone(server.timezone),
         detect_encoding=server.encoding is None,  # not set: guessed per file
+        patterns=server_patterns(server),
     )
     return ServerSource(server.id, server.log, ReadFrom(server.read_from), options)
+
+
+def server_patterns(server: ServerConfig) -> Patterns | None:
+    """A server's ``[[servers.patterns]]`` compiled (None: none, the reader adds nothing)."""
+    return Patterns.compile((pattern.regex, pattern.tags) for pattern in server.patterns)
 
 
 def ensure_state_dir(config: AgentConfig) -> Path:

@@ -5,10 +5,16 @@ gzip, recognised by their magic bytes), so memory does not grow with a file's si
 file that cannot be read is reported on stderr in one line; the entries read before the
 error are still printed, the other files are still parsed, and the exit code is 1.
 Usage errors (server id, timezone, date, encoding) exit 2 before anything is read.
+
+``--config`` reads the ``[[servers]]`` entry of ``--server-id`` (default: the only one)
+and parses as the daemon reads that server: its ``[[servers.patterns]]``, timezone,
+encoding and ``[reader]`` limits (``--timezone`` and ``--encoding`` win). ``[filters]``
+is not applied: parse prints every entry (its own FILTERS select). A config error exits 2.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import re
@@ -16,11 +22,13 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import date, tzinfo
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agent.app.config import SERVER_ID_PATTERN
+from agent.app.config import SERVER_ID_PATTERN, load_config
+from agent.app.wiring import build_sources
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -30,6 +38,7 @@ from agent.cli.filters import (
     build_filter,
 )
 from agent.encode.body import encode_lines
+from agent.errors import ConfigError
 from agent.model import Entry
 from agent.parse.dates import load_timezone
 from agent.parse.lines import check_encoding
@@ -49,6 +58,7 @@ from agent.sources.logfiles import date_of
 # runs the cycle collector thousands of times for nothing. A larger one keeps memory
 # bounded (a collection still runs every this many allocations) at a fraction of the cost.
 _GC_YOUNG_THRESHOLD = 50_000
+DEFAULT_SERVER_ID = "default"
 
 
 def parse_stream(
@@ -93,6 +103,25 @@ def _validated(
     return zone, day, encoding
 
 
+def _configured(path: Path | None, server_id: str | None) -> tuple[str, ReaderOptions | None]:
+    """The server id, and with ``--config`` that server's reader options (its patterns)."""
+    if path is None:
+        return server_id or DEFAULT_SERVER_ID, None
+    try:
+        sources = build_sources(load_config(path))
+    except ConfigError as exc:
+        raise _usage_error(str(exc)) from None
+    known = [source.server_id for source in sources]
+    if server_id is None and len(known) == 1:
+        server_id = known[0]
+    chosen = [source for source in sources if source.server_id == server_id]
+    if not chosen:
+        need = "is needed" if server_id is None else f"{server_id!r} is not in the config"
+        listed = ", ".join(known) or "no [[servers]]"
+        raise _usage_error(f"--server-id {need} ({listed})")
+    return chosen[0].server_id, chosen[0].options
+
+
 def parse(
     paths: Annotated[
         list[str] | None,
@@ -103,8 +132,13 @@ def parse(
         ),
     ] = None,
     server_id: Annotated[
-        str, typer.Option(metavar="ID", help="Sent as meta.server_id.")
-    ] = "default",
+        str | None,
+        typer.Option(
+            metavar="ID",
+            help="Sent as meta.server_id (default: 'default'; with --config, the only server).",
+            show_default=False,
+        ),
+    ] = None,
     timezone: Annotated[
         str | None,
         typer.Option(metavar="TZ", help="The server's timezone (IANA name); default: the host's."),
@@ -137,12 +171,24 @@ def parse(
     query: QueryOption = None,
     since: SinceOption = None,
     before: BeforeOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="PATH",
+            help="Parse as the daemon reads the [[servers]] entry of --server-id: its "
+            "patterns, timezone and encoding.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Parse log files and print the JSON body of each entry.
 
     Prints exactly the bodies that would be POSTed, one per line. The filters are those of
     backfill and of the mc-coal log-line API.
     """
+    server_id, configured = _configured(config, server_id)
     zone, day, encoding = _validated(server_id, timezone, on_date, encoding)
     filters = QueryFilters(tuple(tags or ()), query, since, before)
     try:
@@ -152,6 +198,13 @@ def parse(
     options = ReaderOptions(
         fallback_encoding=encoding, timezone=zone, detect_encoding=encoding is None
     )
+    if configured is not None:  # the server's options; what the command line gave wins
+        options = dataclasses.replace(
+            configured,
+            fallback_encoding=configured.fallback_encoding if encoding is None else encoding,
+            detect_encoding=configured.detect_encoding if encoding is None else False,
+            timezone=configured.timezone if timezone is None else zone,
+        )
     context = ServerContext()  # one server: UUIDs seen in one file enrich the next
     out = typer.get_binary_stream("stdout")
 

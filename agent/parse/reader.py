@@ -37,6 +37,7 @@ from agent.parse.multiline import (
     Assembled,
     MultilineAssembler,
 )
+from agent.parse.patterns import Patterns
 
 DEFAULT_MAX_PLAYERS = 10_000
 _TIMESTAMP = Tag.TIMESTAMP.value
@@ -55,6 +56,7 @@ class ReaderOptions:
     multiline_max_bytes: int = DEFAULT_MAX_BYTES
     timezone: tzinfo | None = None  # the server's zone; None: the host's
     detect_encoding: bool = False  # no fallback_encoding set: guess one per file (lines.py)
+    patterns: Patterns | None = None  # [[servers.patterns]], tried before the built-ins
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +70,32 @@ class ServerContext:
 
     ``UUID of player X is ...`` appears once per login; later lines about X carry only
     the name. The map is bounded (least recently seen players are forgotten first).
+
+    Persistence (the daemon keeps it with the checkpoint, across restarts):
+    :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
+    -> uuid, least recently seen first), :meth:`restore` takes it back (unknown keys and
+    malformed components are ignored: that component stays as it was). The context
+    changes only in :meth:`EntryReader._build`, i.e. for entries returned to the caller,
+    never for the pending one, so a snapshot taken when entries are handed on is the
+    context at their checkpoint. Every change increments ``version``, so the caller
+    serializes only when it moved (the hot path compares two ints).
     """
 
     max_players: int = DEFAULT_MAX_PLAYERS
     _uuids: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    version: int = 0  # incremented by every change of the state below
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as a JSON-able dict, one key per component."""
+        return {"uuids": dict(self._uuids)}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Take back a :meth:`snapshot` (a component absent or malformed stays as it was)."""
+        uuids = snapshot.get("uuids")
+        if isinstance(uuids, dict):
+            pairs = [(k, v) for k, v in uuids.items() if isinstance(k, str) and isinstance(v, str)]
+            self._uuids = OrderedDict(pairs[-self.max_players :] if self.max_players else [])
+        self.version += 1
 
     def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
@@ -81,6 +105,7 @@ class ServerContext:
         uuid = fields.get("uuid")
         uuids = self._uuids
         if isinstance(uuid, str):
+            self.version += 1
             uuids[username] = uuid
             uuids.move_to_end(username)
             if len(uuids) > self.max_players:
@@ -126,6 +151,8 @@ class EntryReader:
         self._committed = start_offset
         self._pending_since = 0.0
         self._clock_from = clock_from  # entries from this offset on are dated by the clock
+        patterns = self.options.patterns  # none configured: the built-ins, nothing added
+        self._classify = classify if patterns is None else patterns.before(classify)
 
     @property
     def committed_offset(self) -> int:
@@ -188,7 +215,7 @@ class EntryReader:
         if header is not None:
             message = header.message
             level = header.level
-            event = classify(message, level)
+            event = self._classify(message, level)
             tags = event.tags
             timestamp = None
             if header.time is not None:
@@ -203,7 +230,7 @@ class EntryReader:
         else:
             message = first.text
             level = thread = logger = timestamp = None
-            event = classify(message, None)
+            event = self._classify(message, None)
             tags = event.tags
         fields = event.fields if event is not None else {}
         if fields:

@@ -10,19 +10,27 @@ dead-letter count.
 Versioning (STYLE.md habit 4): ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`. A
 newer database is refused untouched; an older one is brought up to date in one
 transaction by :func:`migrate`.
+
+Versions: 1 as first shipped; 2 adds ``server_contexts`` (the per-server parse context,
+:class:`agent.parse.reader.ServerContext`, as of the server's latest checkpoint). The
+migration from 1 creates the table empty: a context is then rebuilt from the logs as
+before, and saved with the next checkpoint that changes it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from agent.errors import SpoolError
 from agent.model import Checkpoint
 from agent.state.statedir import ensure_state_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ROW_OVERHEAD = 48  # rough per-row cost in the b-tree, so tiny bodies still count
 
 _TABLES = (
@@ -45,6 +53,11 @@ _TABLES = (
            key TEXT PRIMARY KEY,
            value TEXT NOT NULL,
            updated REAL NOT NULL)""",
+    # Version 2. One row per server: its parse context (JSON) at its latest checkpoint,
+    # written in the checkpoint's transaction whenever it changed.
+    """CREATE TABLE IF NOT EXISTS server_contexts (
+           server_id TEXT PRIMARY KEY,
+           snapshot TEXT NOT NULL)""",
 )
 
 # The SQL twin of record_size(): LENGTH() counts a BLOB's bytes and a TEXT's characters,
@@ -79,6 +92,36 @@ def latest_checkpoint(db: sqlite3.Connection, server_id: str) -> Checkpoint | No
         (server_id,),
     ).fetchone()
     return Checkpoint(server_id, row[0], row[1]) if row else None
+
+
+def save_context(db: sqlite3.Connection, server_id: str, context: Mapping[str, Any]) -> None:
+    """Replace a server's stored parse context (inside the caller's transaction).
+
+    Raises TypeError or ValueError when ``context`` is not JSON-able.
+    """
+    text = json.dumps(context, ensure_ascii=False, separators=(",", ":"))
+    db.execute(
+        "INSERT INTO server_contexts (server_id, snapshot) VALUES (?, ?)"
+        " ON CONFLICT (server_id) DO UPDATE SET snapshot = excluded.snapshot",
+        (server_id, text),
+    )
+
+
+def load_context(db: sqlite3.Connection, server_id: str) -> dict[str, Any] | None:
+    """A server's stored parse context (None: none stored); ValueError if the stored text
+    is not a JSON object (a damaged row)."""
+    row = db.execute(
+        "SELECT snapshot FROM server_contexts WHERE server_id = ?", (server_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        context = json.loads(row[0])
+    except TypeError as exc:  # SQLite keeps any type: a number or NULL written by hand
+        raise ValueError(str(exc)) from None
+    if not isinstance(context, dict):
+        raise ValueError(f"not a JSON object: {type(context).__name__}")
+    return context
 
 
 def dead_lettered(db: sqlite3.Connection) -> int:

@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from typing import IO
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
 
 from agent.encode.encoder import EntryEncoder
 from agent.model import Checkpoint, Entry
@@ -33,14 +33,26 @@ class SpoolSink:
         self.encoder = encoder
         self._as_latest = as_latest
 
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
-        """Spool what passes the filter; the checkpoint moves even if nothing passed."""
+    def deliver(
+        self,
+        entries: Sequence[Entry],
+        checkpoint: Checkpoint,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Spool what passes the filter; the checkpoint moves even if nothing passed.
+
+        ``context`` (the parse context at ``checkpoint``) is stored with it, unless this
+        sink does not move the resume point (``as_latest=False``): then it is not the
+        resume point's context.
+        """
         records = []
         for entry in entries:
             encoded = self.encoder.encode(entry)
             if encoded is not None:
                 records.append(Record(encoded[0], entry.server_id, encoded[1]))
-        self._spool.append(records, checkpoint, as_latest=self._as_latest)
+        if not self._as_latest:
+            context = None
+        self._spool.append(records, checkpoint, as_latest=self._as_latest, context=context)
 
     def has_room(self) -> bool:
         """False while the spool is at its cap: the tailer pauses (backpressure)."""
@@ -72,8 +84,13 @@ class PrintSink:
         self.encoder = encoder
         self._out = out if out is not None else sys.stdout.buffer
 
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
-        """Write one JSON line per entry that passes the filter."""
+    def deliver(
+        self,
+        entries: Sequence[Entry],
+        checkpoint: Checkpoint,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write one JSON line per entry that passes the filter (the context is not kept)."""
         lines = [encoded[1] for e in entries if (encoded := self.encoder.encode(e)) is not None]
         if lines:
             self._out.write(b"\n".join(lines) + b"\n")

@@ -7,6 +7,8 @@ Invariants kept here (shared/DESIGN.md 1–3):
   re-reads the same lines from the old checkpoint: nothing lost, nothing doubled).
 * A record leaves the spool only through :meth:`Spool.ack` (the API accepted it) or
   :meth:`Spool.dead_letter` (the caller wrote it to the dead-letter file first).
+* A server's parse context (a JSON-able dict: UUIDs, online players) given to
+  :meth:`Spool.append` commits with its checkpoint; :meth:`Spool.server_context` reads it.
 * The spool has a byte cap. :meth:`append` never refuses what it is given (the caller
   already read those lines), but reports whether there is room left; the tailer stops
   reading while :meth:`has_room` is False, so the log file is the buffer and memory and
@@ -31,10 +33,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent import events
 from agent.errors import SpoolError
@@ -127,7 +129,12 @@ class Spool:
     # -- writing (the tailer's side) ------------------------------------------------
 
     def append(
-        self, records: Iterable[Record], checkpoint: Checkpoint | None, *, as_latest: bool = True
+        self,
+        records: Iterable[Record],
+        checkpoint: Checkpoint | None,
+        *,
+        as_latest: bool = True,
+        context: Mapping[str, Any] | None = None,
     ) -> bool:
         """Store records and the checkpoint they complete in one transaction.
 
@@ -135,9 +142,14 @@ class Spool:
         (``wait_for_room``) until the uploader drained some of the spool. ``as_latest=False``
         (backfill of old files) saves the checkpoint without making it the server's most
         recent one, so the daemon's resume point (:meth:`checkpoint`) does not move.
+        ``context`` (JSON-able) is the server's parse context at ``checkpoint``; it replaces
+        the stored one in the same transaction. It needs a checkpoint that becomes the
+        latest (the context belongs to the resume point).
         """
         rows = [(r.event_id, r.server_id, r.body) for r in records]
         added = sum(record_size(*row) for row in rows)
+        if context is not None and (checkpoint is None or not as_latest):
+            raise ValueError("a parse context is stored only with the latest checkpoint")
         with self._lock:
             try:
                 with self._db:
@@ -146,9 +158,13 @@ class Spool:
                     )
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
+                    if context is not None and checkpoint is not None:
+                        schema.save_context(self._db, checkpoint.server_id, context)
             except sqlite3.Error as exc:
                 why = write_failure(exc, self.options.path)
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {why}") from exc
+            except (TypeError, ValueError) as exc:  # a context that is not JSON-able: a bug
+                raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
             self._depth += len(rows)
             self._bytes += added
             if checkpoint is not None:
@@ -231,6 +247,21 @@ class Spool:
                 "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?", (server_id,)
             ).fetchall()
         return [Checkpoint(server_id, row[0], row[1]) for row in rows]
+
+    def server_context(self, server_id: str) -> dict[str, Any] | None:
+        """The parse context stored with the server's latest checkpoint (None: none, or a
+        damaged one, logged: the context is then rebuilt from the logs)."""
+        with self._lock:
+            try:
+                return schema.load_context(self._db, server_id)
+            except ValueError as exc:
+                log.warning(
+                    "%s: %s: the stored parse context is unreadable (%s); starting without it",
+                    events.CONTEXT_UNREADABLE,
+                    server_id,
+                    exc,
+                )
+                return None
 
     # -- reading and removing (the uploader's side) ---------------------------------
 

@@ -21,6 +21,12 @@ The states are :class:`~agent.sources.tail.phase.Phase` and ``Waiting``. Where t
 file starts when it is opened is a :class:`agent.sources.tail.live.LiveStart`.
 Entries go to the sink with the checkpoint they complete (the end of the last entry);
 this class never stores a checkpoint itself.
+
+The server's :class:`ServerContext` (UUIDs, who is online) goes with them: when its
+``version`` moved since the last delivery its snapshot rides along with the checkpoint.
+Readers change it only for the entries they return (never the pending one), and each
+batch is delivered as soon as it is returned, so the snapshot is the context at exactly
+the checkpoint; :meth:`Follower.start` restores it with the checkpoint it resumes from.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class Follower:
         self._waiting = Waiting.NO
         self._context = ServerContext()  # one per server: UUIDs learnt in one file enrich the next
         self.drain_failures = 0  # rotated live files whose drain to the end failed
+        self._context_delivered = self._context.version  # the version the sink last got
 
     @property
     def directory(self) -> Path:
@@ -102,6 +109,10 @@ class Follower:
         if saved is None:
             self._live_start = LiveStart(StartAt.READ_FROM)
             return
+        snapshot = self._store.server_context(self.source.server_id)
+        if snapshot is not None:  # the context at the checkpoint resumed from
+            self._context.restore(snapshot)
+            self._context_delivered = self._context.version
         self._apply(locate(saved, self.source.path, include_live=True), saved)
 
     def close(self) -> None:
@@ -288,7 +299,13 @@ class Follower:
             return
         for entry in entries:
             entry.fingerprint = print_
-        self._sink.deliver(entries, Checkpoint(self.source.server_id, print_, offset))
+        checkpoint = Checkpoint(self.source.server_id, print_, offset)
+        version = self._context.version
+        if version == self._context_delivered:  # the common case: no serializing
+            self._sink.deliver(entries, checkpoint)
+            return
+        self._sink.deliver(entries, checkpoint, self._context.snapshot())
+        self._context_delivered = version
 
     def _live_failed(self, live: LiveFile, exc: OSError) -> None:
         """A read error: drop the file; it is found again by fingerprint on reopen."""

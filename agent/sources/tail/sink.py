@@ -7,6 +7,12 @@ entry in ``entries``; the spool stores both in one transaction. Backpressure: wh
 ``wait_for_room``. :class:`agent.state.spool.Spool` already has ``has_room``, ``wait_for_room``
 and both checkpoint look-ups, so a spool-backed sink only adds entry encoding.
 
+The server's parse context (:class:`agent.parse.reader.ServerContext`, e.g. the players'
+UUIDs) travels the same way: ``deliver(entries, checkpoint, context)`` with ``context`` the
+JSON-able snapshot at ``checkpoint`` when it changed since the last delivery (None: as
+last delivered), committed with the checkpoint; ``store.server_context(server_id)`` gives
+back the one of the latest checkpoint when the follower (re)starts.
+
 * The dry-run sink, which prints the API bodies and commits nothing, is
   :class:`agent.state.sinks.PrintSink` (it shares the filter and encoder of the spool sink).
 * :class:`MemoryCheckpointStore` and :class:`MemorySink` keep everything in memory, for
@@ -16,9 +22,10 @@ and both checkpoint look-ups, so a spool-backed sink only adds entry encoding.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from agent.model import Checkpoint, Entry
 
@@ -26,8 +33,14 @@ from agent.model import Checkpoint, Entry
 class Sink(Protocol):
     """Receives entries together with the checkpoint they complete."""
 
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
-        """Take ``entries`` and commit ``checkpoint`` with them (atomically, if it commits)."""
+    def deliver(
+        self,
+        entries: Sequence[Entry],
+        checkpoint: Checkpoint,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Take ``entries`` and commit ``checkpoint`` with them (atomically, if it commits),
+        and ``context``, the server's parse context at ``checkpoint``, if not None."""
         ...
 
     def has_room(self) -> bool:
@@ -50,6 +63,10 @@ class CheckpointStore(Protocol):
         """The saved checkpoint of one file of a server, by fingerprint."""
         ...
 
+    def server_context(self, server_id: str) -> dict[str, Any] | None:
+        """The parse context saved with the server's latest checkpoint, if any."""
+        ...
+
 
 class MemoryCheckpointStore:
     """Checkpoints in a dict, keyed like the spool's table: (server_id, fingerprint)."""
@@ -58,12 +75,22 @@ class MemoryCheckpointStore:
         self._lock = threading.Lock()
         self._saved: dict[tuple[str, str], int] = {}
         self._latest: dict[str, str] = {}
+        self._contexts: dict[str, str] = {}  # JSON, as the spool keeps it
 
-    def save(self, checkpoint: Checkpoint) -> None:
-        """Store a checkpoint; it becomes the server's most recent one."""
+    def save(self, checkpoint: Checkpoint, context: Mapping[str, Any] | None = None) -> None:
+        """Store a checkpoint (and the context at it); it becomes the server's most recent."""
+        text = None if context is None else json.dumps(context)
         with self._lock:
             self._saved[(checkpoint.server_id, checkpoint.fingerprint)] = checkpoint.offset
             self._latest[checkpoint.server_id] = checkpoint.fingerprint
+            if text is not None:
+                self._contexts[checkpoint.server_id] = text
+
+    def server_context(self, server_id: str) -> dict[str, Any] | None:
+        """The context saved with the server's latest checkpoint (a copy), if any."""
+        with self._lock:
+            text = self._contexts.get(server_id)
+        return None if text is None else json.loads(text)
 
     def checkpoint(self, server_id: str) -> Checkpoint | None:
         """The most recently saved checkpoint of a server."""
@@ -96,17 +123,24 @@ class MemorySink:
         self.store = store if store is not None else MemoryCheckpointStore()
         self.entries: list[Entry] = []
         self.checkpoints: list[Checkpoint] = []
+        self.contexts: list[Mapping[str, Any] | None] = []  # per delivery, as given
         self.room = threading.Event()
         self.room.set()
         self.changed = threading.Condition()
         self._on_deliver = on_deliver
 
-    def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint) -> None:
-        """Append the entries and commit the checkpoint, then notify waiters."""
+    def deliver(
+        self,
+        entries: Sequence[Entry],
+        checkpoint: Checkpoint,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append the entries and commit the checkpoint (and context), then notify waiters."""
         with self.changed:
             self.entries.extend(entries)
             self.checkpoints.append(checkpoint)
-            self.store.save(checkpoint)
+            self.contexts.append(context)
+            self.store.save(checkpoint, context)
             self.changed.notify_all()
         if self._on_deliver is not None:
             self._on_deliver(entries, checkpoint)
