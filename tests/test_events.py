@@ -56,7 +56,8 @@ ROWS = [
     ("Steve lost connection: §cYou are banned", LOGOUT,
      {"username": "Steve", "reason": "You are banned"}),
     # a server-list ping, not a logout
-    ("/1.2.3.4:5555 lost connection: Internal Exception: java.io.IOException", UNKNOWN, {}),
+    ("/1.2.3.4:5555 lost connection: Internal Exception: java.io.IOException", CONN,  # a ping
+     {"ip": "1.2.3.4", "port": 5555, "reason": "Internal Exception: java.io.IOException"}),
     # lost before login (offline GameProfile, 1.20 name+address): no session ended
     ("com.mojang.authlib.GameProfile@6a4e2b[id=<null>,name=Steve,properties={},legacy=false] "
      "(/127.0.0.1:51352) lost connection: Failed to verify username!", CONN,
@@ -90,7 +91,8 @@ ROWS = [
     ("[server connection] Fallen_Breath -> lobby has connected", UNKNOWN, {}),
     ("[Steve,/1.2.3.4:5555] <-> InitialHandler has connected", LOGIN,
      {"username": "Steve", "ip": "1.2.3.4", "port": 5555}),
-    ("[/1.2.3.4:5555] <-> InitialHandler has connected", UNKNOWN, {}),  # ping / handshake
+    ("[/1.2.3.4:5555] <-> InitialHandler has connected", CONN,  # a handshake: no name yet
+     {"ip": "1.2.3.4", "port": 5555}),  # ping / handshake
     ("[/1.2.3.4:5555] <-> InitialHandler has pinged", UNKNOWN, {}),
     # BungeeCord: the kick reason comes first, UpstreamBridge ends every session.
     ("[Steve] disconnected with: Kicked whilst connecting to lobby", CONN,
@@ -114,7 +116,7 @@ ROWS = [
     ("<[Prefix]Steve> Hello", CHAT, {"username": "Steve", "chat": "Hello"}),
     ("<~Alan> hi all", CHAT, {"nickname": "Alan", "chat": "hi all"}),
     ("[Server] hello", CHAT, {"chat": "hello"}),
-    ("[Server] <vesicular> yo yo", CHAT, {"chat": "<vesicular> yo yo"}),
+    ("[Server] <vesicular> yo yo", CHAT, {"username": "vesicular", "chat": "yo yo"}),
     ("* Steve waves", CHAT, {"username": "Steve", "chat": "waves"}),
     ("[Not Secure] <OwO> !!MCDR", CHAT, {"username": "OwO", "chat": "!!MCDR"}),
     ("[world_nether]<Alex> hello", CHAT, {"username": "Alex", "chat": "hello"}),
@@ -128,8 +130,8 @@ ROWS = [
     ("Steve hit the ground too hard", DEATH, {"username": "Steve", "death": {"cause": "fall"}}),
     ("Steve fell off a ladder", DEATH,
      {"username": "Steve", "death": {"cause": "fell.accident.ladder"}}),
-    ("gumptionthomas was shot by arrow", DEATH,  # pre-1.12: the projectile as killer
-     {"username": "gumptionthomas", "death": {"cause": "arrow", "killer": "arrow"}}),
+    ("gumptionthomas was shot by arrow", DEATH,  # pre-1.7: a projectile is not a killer
+     {"username": "gumptionthomas", "death": {"cause": "arrow"}}),
     ("§agumptionthomas§r got finished off by §bvesicular§r using Bow", DEATH,
      {"username": "gumptionthomas",
       "death": {"cause": "legacy.fell.finish.item", "killer": "vesicular", "item": "Bow"}}),

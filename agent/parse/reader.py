@@ -21,14 +21,16 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
 from agent.model import Decoding, Entry, Tag
 from agent.parse.dates import Clock, DateTracker, LocalToUtc, host_timezone
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStats
-from agent.parse.minecraft import classify, parse_header
+from agent.parse.minecraft import Event, classify, parse_header
+from agent.parse.minecraft.online import judge
+from agent.parse.minecraft.players import Roster
 from agent.parse.multiline import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_LINES,
@@ -60,14 +62,31 @@ def _host_zone() -> tzinfo:
 
 @dataclass(slots=True)
 class ServerContext:
-    """State shared by the readers of one server's files: the players' UUIDs.
+    """State shared by the readers of one server's files: the players' UUIDs, who is online.
 
     ``UUID of player X is ...`` appears once per login; later lines about X carry only
     the name. The map is bounded (least recently seen players are forgotten first).
+    ``roster`` (:class:`~agent.parse.minecraft.players.Roster`) is who is online; persist
+    it with :meth:`snapshot` and :meth:`restore` (the UUID map is not persisted).
     """
 
     max_players: int = DEFAULT_MAX_PLAYERS
     _uuids: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    roster: Roster = field(default_factory=Roster)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Who is online, as JSON-able data (``Roster.snapshot``), to keep with a checkpoint."""
+        return self.roster.snapshot()
+
+    def restore(self, data: dict[str, Any]) -> int:
+        """Restore a :meth:`snapshot`; returns how many entries were skipped as malformed."""
+        return self.roster.restore(data)
+
+    def observe(
+        self, event: Event, text: str, thread: str | None, timestamp: datetime | None
+    ) -> Event:
+        """The event of a line once the roster has judged it (and learnt from it)."""
+        return judge(self.roster, event, text, thread, timestamp)
 
     def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
@@ -174,18 +193,16 @@ class EntryReader:
         if header is not None:
             message = header.message
             level = header.level
-            event = classify(message, level)
-            tags = event.tags
             timestamp = None
             if header.time is not None:
                 timestamp = self._dates.resolve(header.date, header.time)
-                if timestamp is not None:
-                    tags = [_TIMESTAMP, *tags]
             thread, logger = header.thread, header.logger
+            event = self.context.observe(classify(message, level), message, thread, timestamp)
+            tags = event.tags if timestamp is None else [_TIMESTAMP, *event.tags]
         else:
             message = first.text
             level = thread = logger = timestamp = None
-            event = classify(message, None)
+            event = classify(message, None)  # not a line the roster judges: no prefix
             tags = event.tags
         fields = event.fields
         if fields:

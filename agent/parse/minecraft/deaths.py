@@ -28,6 +28,11 @@ _GROUPS = {
     "": "(?P<stripped>.*)",
 }
 _CAUSE_PREFIXES = ("death.attack.", "death.")
+# Pre-1.7 servers print the projectile when it has no shooter ("Steve was shot by arrow"):
+# a projectile is not a killer, so these names give no ``killer``.
+_PROJECTILES = frozenset(
+    ("arrow", "fireball", "smallfireball", "snowball", "thrownpotion", "witherskull")
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -143,8 +148,9 @@ def match_prefixed(message: str) -> dict[str, Any] | None:
 def _death(cause: str, found: re.Match[str]) -> dict[str, Any]:
     death: dict[str, Any] = {"cause": cause}
     groups = found.groupdict()
-    if groups.get("killer"):
-        death["killer"] = groups["killer"]
+    killer = groups.get("killer")
+    if killer and killer.lower() not in _PROJECTILES:
+        death["killer"] = killer
     item = groups.get("item") or groups.get("item_bare")
     if item:
         death["item"] = item
