@@ -179,6 +179,32 @@ ROWS = [
     ("Stopping server...", STOP, {}),
     ("[Fallen_Breath: Stopping the server]", UNKNOWN, {}),  # command feedback
     ("Stopping singleplayer server as player logged out", UNKNOWN, {}),
+    # --- issue 11: Alpha/Beta, /say since 1.19, mc-coal's relayed chat ---
+    ("Steve [/203.0.113.5:51234] logged in with entity id 7", LOGIN,
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234}),
+    ("Steve [/203.0.113.5:51234] logged in with entity id 7 at (12.5, 64.0, -3.2)", LOGIN,
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234,
+      "location": {"x": 12.5, "y": 64.0, "z": -3.2}}),
+    ("Starting minecraft server version Beta 1.7.3", START, {"version": "Beta 1.7.3"}),
+    ("Starting minecraft server version Alpha 1.2.6", START, {"version": "Alpha 1.2.6"}),
+    ("[CONSOLE] restarting in 5", CHAT, {"chat": "restarting in 5"}),
+    ("CONSOLE: Stopping the server..", UNKNOWN, {}),  # Beta's /stop feedback
+    ("Steve [/203.0.113.5:51234] lost connection", CONN,  # a pre-1.7 handshake drop
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234}),
+    ("/203.0.113.5:52344 lost connection: Disconnected", CONN,
+     {"ip": "203.0.113.5", "port": 52344, "reason": "Disconnected"}),
+    ("[Not Secure] [Steve] hello there", CHAT, {"username": "Steve", "chat": "hello there"}),
+    ("[Not Secure] [Member] Steve >> halo", CHAT, {"username": "Steve", "chat": "halo"}),
+    ("[Server] <coal@example.com> hi", CHAT, {"chat": "<coal@example.com> hi"}),
+    ("[Essentials] Steve: reloaded", UNKNOWN, {}),
+    ("[Steve: Stopping the server]", UNKNOWN, {}),
+    ("Steve left the game.", CONN, {"username": "Steve"}),
+    ("Enabled BungeeCord version git:BungeeCord-Bootstrap:1.20", START,
+     {"version": "git:BungeeCord-Bootstrap:1.20"}),
+    ("Closing listener [id: 0x3063cdc8, L:/127.0.0.1:25577]", STOP, {}),
+    ("Shutting down the proxy...", STOP, {}),
+    ("[Steve] <-> ServerConnector [lobby] has connected", CONN, {"username": "Steve"}),
+    ("Steve was shot by Arrow", DEATH, {"username": "Steve", "death": {"cause": "arrow"}}),
     # --- chatter ---
     ("Loading properties", UNKNOWN, {}),
     ("[ViaVersion] Loading 1.12.2 -> 1.13 mappings...", UNKNOWN, {}),

@@ -22,7 +22,7 @@ _PROXY_ARROWS = ("<->", "->", "<-")
 # "Owner "), the name, a separator, one space and the text. Every part is bounded, so a
 # long line costs one failed match at its start.
 _PLUGIN_CHAT = re.compile(
-    r"(?:(?:\[[^\[\]]{1,40}\]|\([^()]{1,40}\)) ?){0,4}"
+    r"(?P<tags>(?:(?:\[[^\[\]]{1,40}\]|\([^()]{1,40}\)) ?){0,4})"
     r"(?:(?P<rank>[^\s\[\]()|:»<>]{1,24}) (?:\| )?)?"
     r"(?P<name>[.~]?[A-Za-z0-9_]{1,16})"
     r"(?::| ?»| >>| >) (?P<chat>.*)",
@@ -30,26 +30,47 @@ _PLUGIN_CHAT = re.compile(
 )
 
 
-def plugin_chat(text: str) -> tuple[str, str, bool] | None:
+# Plugins that log "[Plugin] Steve: ..." about players; more are learnt from the
+# "Enabling X vN" lines of the server start (agent.parse.minecraft.online).
+KNOWN_PLUGINS = frozenset(
+    (
+        "Server", "Rcon", "CONSOLE", "Console", "Essentials", "EssentialsChat",
+        "EssentialsSpawn", "LuckPerms", "GriefPrevention", "WorldEdit", "WorldGuard",
+        "Vault", "ViaVersion", "ProtocolLib", "Multiverse-Core", "CoreProtect", "Citizens",
+        "PlaceholderAPI", "Votifier", "NuVotifier", "Jobs", "mcMMO", "AuthMe", "Geyser",
+    )
+)  # fmt: skip
+_TAG = re.compile(r"[\[(]([^\[\]()]*)[\])]")
+
+
+def plugin_chat(
+    text: str, plugins: frozenset[str] | set[str] = KNOWN_PLUGINS
+) -> tuple[str, str, bool] | None:
     """``(name, chat, ranked)`` when ``text`` has a chat plugin's shape, else None.
 
     ``ranked`` says a plain word stood before the name (``Owner Steve: hi``): such a
-    line is chat only when the name is known to be an online player.
+    line is chat only when the name is known to be an online player. A line whose
+    bracketed tag is a plugin's name (``[LuckPerms] Steve: ...``) is the plugin's.
     """
     found = _PLUGIN_CHAT.fullmatch(text)
     if found is None:
         return None
+    tags = found["tags"]
+    if tags and any(tag in KNOWN_PLUGINS or tag in plugins for tag in _TAG.findall(tags)):
+        return None
     return found["name"], found["chat"], found["rank"] is not None
 
 
-def thread_chat(text: str) -> dict[str, Any] | None:
+def thread_chat(
+    text: str, plugins: frozenset[str] | set[str] = KNOWN_PLUGINS
+) -> dict[str, Any] | None:
     """Fields of a chat plugin line printed on the chat thread (no roster needed).
 
     The thread says a player wrote it, but plugins print there too (GriefPrevention's
     ``[GriefPrevention] Muted repeat message.``): the name must look like an account
     and no bare rank word may stand before it.
     """
-    found = plugin_chat(text)
+    found = plugin_chat(text, plugins)
     if found is None:
         return None
     name, said, ranked = found

@@ -9,15 +9,17 @@ tags counts sessions:
   are ``connection`` only: every Java format we know (vanilla from Beta on, Bukkit,
   Paper, Forge, Fabric) prints the logged-in / lost-connection pair as well.
 * A ``lost connection`` before login (``GameProfile@...[...,name=x,...] (/ip:port)`` or
-  ``name (/ip:port)``) ends no session: ``connection`` only. ``/ip:port lost connection``
-  without a name is a server-list ping: not a connection line at all.
+  ``name (/ip:port)``, pre-1.7 ``name [/ip:port] lost connection``) ends no session:
+  ``connection`` only, with the address. ``/ip:port lost connection`` without a name is
+  a server-list ping: ``connection`` with ``ip`` and ``port``, never a logout.
+* Alpha/Beta: ``name [/ip:port] logged in with entity id N`` (no coordinates) is a login.
 * Velocity: ``[connected player] name (/ip:port) has connected`` / ``has disconnected``.
   BungeeCord: ``[name,/ip:port] <-> InitialHandler has connected`` (newer:
   ``[/ip:port|name]``) is the login and ``[name] -> UpstreamBridge has disconnected``
   (newer: ``[/ip:port|name]``) the logout, printed on every disconnect; ``[name]
   disconnected with: reason`` comes only with a kick, before it: ``connection`` with the
-  reason. Nameless ``[/ip:port] <-> InitialHandler`` lines are pings (and Waterfall's
-  pre-login lines, so Waterfall logins are not counted).
+  reason. Nameless ``[/ip:port] <-> InitialHandler`` lines are handshakes (pings too):
+  the login is the first line that names the player (:mod:`.proxies`, :mod:`.online`).
 * Bedrock: ``Player connected: name, xuid: N`` / ``Player disconnected: ...``;
   ``Player Spawned: name xuid: N`` is ``connection`` only.
 

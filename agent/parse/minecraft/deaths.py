@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from agent.parse.minecraft.connections import location
+
 # Death messages are short (names <= 16 characters, custom names and items <= ~50); a
 # longer tail is not tried, which also bounds the lazy groups' backtracking.
 MAX_TAIL = 512
@@ -155,3 +157,38 @@ def _death(cause: str, found: re.Match[str]) -> dict[str, Any]:
     if item:
         death["item"] = item
     return death
+
+
+# A villager's death: "Villager <class>['<name>'/<id>, l='<world>', x=.., y=.., z=..]
+# died, message: '<death message>'". Split at the fixed middle with str.find and read the
+# descriptor with separate searches, so no pattern spans the whole (untrusted) line.
+_VILLAGER_MIDDLE = "] died, message: '"
+_VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
+_VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
+_VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
+
+
+def villager_death(text: str) -> dict[str, Any] | None:
+    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
+    middle = text.rfind(_VILLAGER_MIDDLE)
+    name = _VILLAGER_NAME.match(text)
+    if middle < 0 or name is None or not text.endswith("'"):
+        return None
+    descriptor = text[:middle]
+    entity = name[1]
+    fields: dict[str, Any] = {"entity": entity}
+    xyz = _VILLAGER_XYZ.search(descriptor)
+    if xyz is not None:
+        coords = location(xyz[1], xyz[2], xyz[3])
+        world = _VILLAGER_WORLD.search(descriptor)
+        if coords is not None and world is not None and world[1]:
+            level = world[1]
+            coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
+        if coords is not None:
+            fields["location"] = coords
+    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
+    tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
+    death = match_tail(tail) or match_prefixed(said)
+    if death is not None:
+        fields["death"] = death
+    return fields

@@ -14,7 +14,12 @@ Fields never carry ANSI escapes or ``§`` codes. Decisions (see also
 * Chat names: ``<[Prefix]Steve>`` and ``<Prefix Steve>`` give username ``Steve`` (the
   last word, after a bracketed prefix); Essentials' ``~Alan`` is a display nickname, not
   an account, so it is reported as ``nickname`` and no ``username``.
-* ``[Server] text`` (/say) is chat without a username.
+* ``[Server] text`` (/say) is chat without a username; ``[Server] <name> text`` (mc-coal's
+  relayed web chat) gives ``name`` when it is a valid player name. ``[CONSOLE] text``
+  (Alpha/Beta) is chat without a username. ``[Not Secure] ...`` is always chat:
+  ``<name>``, a chat plugin's ``[Rank] name >> text``, or /say's ``[name] text``.
+* Lines whose meaning depends on who is online carry a ``hint`` and are decided by
+  :mod:`agent.parse.minecraft.online` (``left the game``, BungeeCord login steps).
 * Bedrock's ``Version X`` line after ``Starting Server`` is ``server`` with ``version``.
 """
 
@@ -26,7 +31,7 @@ from typing import Any
 
 from agent.model import Tag
 from agent.parse.minecraft import chat, connections, proxies
-from agent.parse.minecraft.deaths import FIRST_WORDS, match_prefixed, match_tail
+from agent.parse.minecraft.deaths import FIRST_WORDS, match_prefixed, match_tail, villager_death
 from agent.parse.minecraft.text import strip_ansi, strip_colour
 
 
@@ -58,13 +63,6 @@ _STARTING_VERSION = re.compile(
 _BEDROCK_VERSION = re.compile(r"Version:? ([\d*][\w.*\-]*)")
 _STOPPING = frozenset(("Stopping server", "Stopping the server", "Stopping server..."))
 _UUID = re.compile(r"UUID of player (\S+) is (\S+)")
-# A villager's death: "Villager <class>['<name>'/<id>, l='<world>', x=.., y=.., z=..]
-# died, message: '<death message>'". Split at the fixed middle with str.find and read the
-# descriptor with separate searches, so no pattern spans the whole (untrusted) line.
-_VILLAGER_MIDDLE = "] died, message: '"
-_VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
-_VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
-_VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
 _PROXY_ENDS = ("<-> InitialHandler has connected", "-> UpstreamBridge has disconnected")
 _PROXY_STEPS = (" has connected", "'")
 _KICKED = "] disconnected with: "
@@ -216,29 +214,8 @@ def _uuid(text: str) -> Event | None:
 
 
 def _villager(text: str) -> Event | None:
-    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
-    middle = text.rfind(_VILLAGER_MIDDLE)
-    name = _VILLAGER_NAME.match(text)
-    if middle < 0 or name is None or not text.endswith("'"):
-        return None
-    descriptor = text[:middle]
-    entity = name[1]
-    fields: dict[str, Any] = {"entity": entity}
-    xyz = _VILLAGER_XYZ.search(descriptor)
-    if xyz is not None:
-        coords = connections.location(xyz[1], xyz[2], xyz[3])
-        world = _VILLAGER_WORLD.search(descriptor)
-        if coords is not None and world is not None and world[1]:
-            level = world[1]
-            coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
-        if coords is not None:
-            fields["location"] = coords
-    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
-    tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
-    death = match_tail(tail) or match_prefixed(said)
-    if death is not None:
-        fields["death"] = death
-    return _event((_DEATH,), fields)
+    fields = villager_death(text)
+    return None if fields is None else _event((_DEATH,), fields)
 
 
 def _login(name: str, tail: str, text: str) -> Event | None:

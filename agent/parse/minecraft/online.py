@@ -23,6 +23,7 @@ server and keeps :class:`~agent.parse.minecraft.players.Roster` up to date:
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,8 @@ _LOGOUT = Tag.LOGOUT.value
 _STARTING = Tag.STARTING.value
 _CONNECTION = Tag.CONNECTION.value
 _CHAT_THREAD = "Async Chat Thread"
+_ANNOUNCES = ("[", "Enabling ", "Loading ")
+_PLUGIN_ANNOUNCE = re.compile(r"(?:\[[^\]]{1,40}\] )?(?:Enabling|Loading) ([\w.-]{1,40}) v\S+")
 
 
 def judge(
@@ -96,17 +99,21 @@ def _hinted(roster: Roster, event: Event, hint: str, when: float | None) -> Even
 
 def _unknown(roster: Roster, event: Event, text: str, thread: str | None) -> Event:
     """Chat that only the thread or the roster reveals; else ``event`` unchanged."""
+    if text.startswith(_ANNOUNCES):
+        found = _PLUGIN_ANNOUNCE.fullmatch(text)
+        if found is not None:
+            roster.learn_plugin(found[1])
     on_chat_thread = thread is not None and thread.startswith(_CHAT_THREAD)
     if not on_chat_thread and (thread is not None or not len(roster)):
         return event  # a thread other than chat's is shown, or nobody is online
     text = plain(text)
     if on_chat_thread:
-        fields = chat.thread_chat(text)
+        fields = chat.thread_chat(text, roster.plugins)
         if fields is not None:
             return Event([Tag.CHAT.value], fields)
         if not len(roster):
             return event
-    found = chat.plugin_chat(text)
+    found = chat.plugin_chat(text, roster.plugins)
     if found is not None and found[0] in roster:
         return Event([Tag.CHAT.value], {"username": found[0], "chat": found[1]})
     said = chat.say(text)

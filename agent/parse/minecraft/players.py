@@ -24,13 +24,14 @@ from typing import Any
 DEFAULT_MAX_ONLINE = 2_000
 SNAPSHOT_VERSION = 1
 _MAX_HANDSHAKES = 16  # nameless proxy handshakes waiting for the line that names a player
-_MAX_LEFT = 64  # players whose session a "left the game" line ended (see ``left``)
+_MAX_LEFT = 64
+_MAX_PLUGINS = 1_000  # players whose session a "left the game" line ended (see ``left``)
 
 
 class Roster:
     """The online players of one server, each with the time of their login."""
 
-    __slots__ = ("max_online", "_online", "_handshakes", "_ended_by_left", "_addresses")
+    __slots__ = ("_addresses", "_ended_by_left", "_handshakes", "_online", "max_online", "plugins")
 
     def __init__(self, max_online: int = DEFAULT_MAX_ONLINE) -> None:
         self.max_online = max_online
@@ -38,6 +39,14 @@ class Roster:
         self._handshakes: deque[dict[str, Any]] = deque(maxlen=_MAX_HANDSHAKES)
         self._ended_by_left: OrderedDict[str, None] = OrderedDict()
         self._addresses: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # Names the server announced as plugins ("Enabling X v1.0"): "[X] Steve: ..." is
+        # the plugin speaking, not chat. Kept across restarts of the server, bounded.
+        self.plugins: set[str] = set()
+
+    def learn_plugin(self, name: str) -> None:
+        """``name`` is a plugin of this server (at most ``_MAX_PLUGINS`` are kept)."""
+        if len(self.plugins) < _MAX_PLUGINS:
+            self.plugins.add(name)
 
     def __len__(self) -> int:
         return len(self._online)

@@ -30,9 +30,11 @@ _NAMELESS = re.compile(r"\[(?P<addr>/[^\]|,]*)\] <-> InitialHandler has connecte
 _JOINED = re.compile(
     r"\[(?P<name>[^\],/|\s]+)\] (?:<-> ServerConnector \[[^\]]*\]|-> UpstreamBridge) has connected"
 )
-_EAGLER = re.compile(r"\[EaglercraftXBungee\] \[(?P<addr>/[^\]]*\]?[^\]]*)\]: Logged in as '(?P<name>[^']+)'")
+_EAGLER = re.compile(
+    r"\[EaglercraftXBungee\] \[(?P<addr>/[^\]]*\]?[^\]]*)\]: Logged in as '(?P<name>[^']+)'"
+)
 _BUNGEE_START = re.compile(r"Enabled (?:BungeeCord|Waterfall|FlameCord) version (\S+)")
-_VELOCITY_START = re.compile(r"Booting up Velocity (\S+?)\.*")
+_VELOCITY_START = re.compile(r"Booting up Velocity (\S+?)(?: \(.*\))?\.*")
 
 
 def step(message: str) -> Step | None:
