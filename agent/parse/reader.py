@@ -83,10 +83,15 @@ class ServerContext:
         return self.roster.restore(data)
 
     def observe(
-        self, event: Event, text: str, thread: str | None, timestamp: datetime | None
+        self,
+        event: Event,
+        text: str,
+        thread: str | None,
+        timestamp: datetime | None,
+        logger: str | None = None,
     ) -> Event:
         """The event of a line once the roster has judged it (and learnt from it)."""
-        return judge(self.roster, event, text, thread, timestamp)
+        return judge(self.roster, event, text, thread, timestamp, logger)
 
     def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
@@ -197,7 +202,8 @@ class EntryReader:
             if header.time is not None:
                 timestamp = self._dates.resolve(header.date, header.time)
             thread, logger = header.thread, header.logger
-            event = self.context.observe(classify(message, level), message, thread, timestamp)
+            event = classify(message, level)
+            event = self.context.observe(event, message, thread, timestamp, logger)
             tags = event.tags if timestamp is None else [_TIMESTAMP, *event.tags]
         else:
             message = first.text

@@ -165,17 +165,31 @@ def _death(cause: str, found: re.Match[str]) -> dict[str, Any]:
 _VILLAGER_MIDDLE = "] died, message: '"
 _VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
 _VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
+_NAMED = "Named entity "
+_NAMED_MIDDLE = "] died: "
+_NAMED_NAME = re.compile(r"Named entity \S*?\['([^']*)'/")
 _VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
 
 
 def villager_death(text: str) -> dict[str, Any] | None:
-    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
+    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``, and a
+    named pet's ``Named entity Wolf['Rex'/id, l=.., x=..] died: Rex was slain by Zombie``."""
+    if text.startswith(_NAMED):
+        middle = text.find(_NAMED_MIDDLE)
+        name = _NAMED_NAME.match(text)
+        if middle < 0 or name is None:
+            return None
+        said = text[middle + len(_NAMED_MIDDLE) :]
+        return _entity_death(name[1], text[:middle], said)
     middle = text.rfind(_VILLAGER_MIDDLE)
     name = _VILLAGER_NAME.match(text)
     if middle < 0 or name is None or not text.endswith("'"):
         return None
-    descriptor = text[:middle]
-    entity = name[1]
+    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
+    return _entity_death(name[1], text[:middle], said)
+
+
+def _entity_death(entity: str, descriptor: str, said: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"entity": entity}
     xyz = _VILLAGER_XYZ.search(descriptor)
     if xyz is not None:
@@ -186,7 +200,6 @@ def villager_death(text: str) -> dict[str, Any] | None:
             coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
         if coords is not None:
             fields["location"] = coords
-    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
     tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
     death = match_tail(tail) or match_prefixed(said)
     if death is not None:

@@ -61,7 +61,9 @@ _STARTING_VERSION = re.compile(
     r"Starting (?:integrated )?minecraft server version ((?:Alpha |Beta )?\S+)"
 )
 _BEDROCK_VERSION = re.compile(r"Version:? ([\d*][\w.*\-]*)")
-_STOPPING = frozenset(("Stopping server", "Stopping the server", "Stopping server..."))
+_STOPPING = frozenset(
+    ("Stopping server", "Stopping the server", "Stopping server...", "Stopping the server..")
+)  # the last: Beta's /stop
 _UUID = re.compile(r"UUID of player (\S+) is (\S+)")
 _PROXY_ENDS = ("<-> InitialHandler has connected", "-> UpstreamBridge has disconnected")
 _PROXY_STEPS = (" has connected", "'")
@@ -307,6 +309,7 @@ _BY_FIRST = {
     "D": _done,
     "S": _lifecycle,
     "V": _v_line,
+    "N": _villager,
     "U": _uuid,
     "P": _bedrock_player,
     "A": _prefixed_death,

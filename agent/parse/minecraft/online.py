@@ -14,6 +14,9 @@ server and keeps :class:`~agent.parse.minecraft.players.Roster` up to date:
   has connected`` or ``<-> ServerConnector [x] has connected``) is the ``login``, with the
   address of the nameless handshake before it; the same line for an online player is a
   server switch (``connection``).
+* A mod's death message (``Steve was turned to stone by Gorgon``) is a ``death`` (cause
+  ``unknown``) when the logger is the server's broadcast logger (Forge formats show it)
+  and Steve is online.
 * Chat without ``<name>``: on a ``Async Chat Thread - #N`` thread a chat plugin's shape
   with an account name is chat; on a console that shows no thread, it is chat only when
   the name is an online player's. ``[Steve] hi`` (/say without the 1.19 marker) is chat
@@ -39,16 +42,28 @@ _LOGOUT = Tag.LOGOUT.value
 _STARTING = Tag.STARTING.value
 _CONNECTION = Tag.CONNECTION.value
 _CHAT_THREAD = "Async Chat Thread"
+# The loggers that print broadcast messages (deaths, joins) on Forge-style formats.
+_BROADCAST_LOGGERS = ("net.minecraft.server.MinecraftServer", "minecraft/MinecraftServer")
+_MODDED_DEATH = re.compile(r"([A-Za-z0-9_]{1,16}) was [a-z][a-z ]{0,60} by (\S.{0,63})")
 _ANNOUNCES = ("[", "Enabling ", "Loading ")
 _PLUGIN_ANNOUNCE = re.compile(r"(?:\[[^\]]{1,40}\] )?(?:Enabling|Loading) ([\w.-]{1,40}) v\S+")
 
 
 def judge(
-    roster: Roster, event: Event, text: str, thread: str | None, timestamp: datetime | None
+    roster: Roster,
+    event: Event,
+    text: str,
+    thread: str | None,
+    timestamp: datetime | None,
+    logger: str | None = None,
 ) -> Event:
     """``event`` as the roster sees it (a new Event when it changes); updates ``roster``."""
     tags = event.tags
     if not tags or tags[0] == _UNKNOWN:
+        if logger is not None and logger.startswith(_BROADCAST_LOGGERS) and len(roster):
+            modded = _modded_death(roster, plain(text))
+            if modded is not None:
+                return modded
         return _unknown(roster, event, text, thread)
     when = None if timestamp is None else timestamp.timestamp()
     hint = event.hint
@@ -95,6 +110,16 @@ def _hinted(roster: Roster, event: Event, hint: str, when: float | None) -> Even
         more: dict[str, Any] = {} if seconds is None else {"session_seconds": seconds}
         return Event([_CONNECTION, _LOGOUT], {**fields, **more})
     return event
+
+
+def _modded_death(roster: Roster, text: str) -> Event | None:
+    """``Steve was turned to stone by Gorgon``: a mod's death message, broadcast like
+    vanilla's, about an online player (no vanilla template matched it)."""
+    found = _MODDED_DEATH.fullmatch(text)
+    if found is None or found[1] not in roster:
+        return None
+    death = {"cause": "unknown", "killer": found[2]}
+    return Event([Tag.DEATH.value], {"username": found[1], "death": death})
 
 
 def _unknown(roster: Roster, event: Event, text: str, thread: str | None) -> Event:
