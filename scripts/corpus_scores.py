@@ -55,8 +55,8 @@ _DEATH = re.compile(
     r"|^Villager \S+\[.*\] died, message: '|^Named entity \S+\[.*\] died: "
 )
 _STARTING = re.compile(
-    r"^Starting (?:integrated )?minecraft server version |^Starting Server$|^Enabled BungeeCord version "
-    r"|^Booting up Velocity "
+    r"^Starting (?:integrated )?minecraft server version |^Starting Server$"
+    r"|^Enabled BungeeCord version |^Booting up Velocity "
 )
 _STOPPING = re.compile(
     r"^(?:Stopping server|Stopping the server|Stopping server\.\.\.|Stopping the server\.\.)$"
