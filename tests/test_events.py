@@ -188,6 +188,8 @@ ROWS = [
     ("Starting minecraft server version Beta 1.7.3", START, {"version": "Beta 1.7.3"}),
     ("Starting minecraft server version Alpha 1.2.6", START, {"version": "Alpha 1.2.6"}),
     ("[CONSOLE] restarting in 5", CHAT, {"chat": "restarting in 5"}),
+    ("[Rcon] restarting in 5", CHAT, {"chat": "restarting in 5"}),
+    ("[Rcon: Stopping the server]", UNKNOWN, {}),
     ("CONSOLE: Stopping the server..", UNKNOWN, {}),  # Beta's /stop feedback
     ("Steve [/203.0.113.5:51234] lost connection", CONN,  # a pre-1.7 handshake drop
      {"username": "Steve", "ip": "203.0.113.5", "port": 51234}),

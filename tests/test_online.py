@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from agent.model import Entry
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 
@@ -269,3 +272,35 @@ class TestProxies:
         assert [to_api_level(e.log_level) for e in entries] == [
             "info", "warn", "error", "warn", "error", "warn", "info", "warn",
         ]  # fmt: skip
+
+
+SESSION_LINES = [
+    LOGIN,
+    PAPER_LOGIN,
+    "[10:00:05 INFO]: [Steve] hello",
+    "[10:00:05 INFO]: [Member] Steve: hello",
+    "[10:00:06] [Async Chat Thread - #1/INFO]: [A] [B] [C] [D] [E] x: y",
+    "[10:00:07] [Server thread/INFO]: Steve left the game",
+    "[10:00:07] [Server thread/INFO]: Steve lost connection: Disconnected",
+    "10:00:00 [INFO] [/203.0.113.9:40000] <-> InitialHandler has connected",
+    "10:00:02 [INFO] [Steve] <-> ServerConnector [lobby] has connected",
+    "10:10:00 [INFO] [Steve] -> UpstreamBridge has disconnected",
+    "[10:00:00] [Server thread/INFO]: Starting minecraft server version 1.21.4",
+    "[10:00:00 INFO]: [Essentials] Enabling Essentials v2.19.0",
+    "[10:00:00 INFO]: \x1b[0;31m§c[",
+    "[10:00:00 INFO]: " + "[" * 300 + "Steve: " + "]" * 300,
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(SESSION_LINES), max_size=30))
+def test_any_sequence_reads_and_sessions_never_go_negative(lines: list[str]) -> None:
+    """Any order of session lines reads without error, one entry per line; session
+    lengths are never negative; only Steve can be online."""
+    context = ServerContext()
+    entries = read(lines, context)
+    assert len(entries) == len(lines)
+    for entry in entries:
+        seconds = entry.fields.get("session_seconds")
+        assert seconds is None or seconds >= 0
+    assert len(context.roster) <= 1

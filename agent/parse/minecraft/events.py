@@ -138,7 +138,7 @@ def _bracketed(text: str) -> Event | None:
     word = text[: close + 1]
     if word == "[Server]":
         return _event((_CHAT,), chat.relayed(text[close + 2 :]))
-    if word == "[CONSOLE]":  # Alpha/Beta console /say
+    if word == "[CONSOLE]" or word == "[Rcon]":  # Alpha/Beta console /say, /say over RCON
         return _event((_CHAT,), {"chat": text[close + 2 :]})
     if word == "[Not Secure]":
         rest = text[close + 2 :]
