@@ -169,6 +169,22 @@ class TestSayAndPluginChat:
             assert "chat" not in tags, text
             assert "stopping" not in tags, text
 
+    def test_a_command_or_list_shows_who_is_online_without_a_login(self) -> None:
+        entries = read(
+            [
+                "[00:00:05 INFO]: Steve issued server command: /home",
+                "[00:00:06 INFO]: There are 2 of a max of 20 players online: Alex, Herobrine",
+                "[00:00:07 INFO]: [Member] Steve: morning",
+                "[00:00:08 INFO]: Owner | Alex: hi",
+                "[00:00:09 INFO]: Herobrine » hey",
+                "[00:00:10 INFO]: Notch » hey",
+                "[00:01:00 INFO]: Steve left the game",  # login unseen: not a session end
+            ]
+        )
+        assert [tags for tags, _ in tagged(entries)] == [
+            ["unknown"], ["unknown"], ["chat"], ["chat"], ["chat"], ["unknown"], ["connection"],
+        ]  # fmt: skip
+
     def test_chat_thread_lines_are_chat_without_a_roster(self) -> None:
         entries = read(
             [

@@ -36,11 +36,16 @@ def test_snapshot_is_json_and_restores_the_same_roster() -> None:
     context = ServerContext()
     context.roster.login("Steve", 1000.5)
     context.roster.login("Alex", None)
+    context.roster.seen("Herobrine")
     data = json.loads(json.dumps(context.snapshot()))
-    assert data == {"version": 1, "online": {"Steve": 1000.5, "Alex": None}}
+    assert data == {
+        "version": 1,
+        "online": {"Steve": 1000.5, "Alex": None},
+        "present": ["Herobrine"],
+    }
     other = ServerContext()
     assert other.restore(data) == 0
-    assert other.roster.online == ["Steve", "Alex"]
+    assert other.roster.online == ["Steve", "Alex", "Herobrine"]
     assert other.roster.logout("Steve", 1010.5) == 10
 
 
@@ -69,3 +74,13 @@ def test_clear_forgets_everybody() -> None:
     roster.clear()
     assert len(roster) == 0
     assert roster.take_address("Steve") == {}
+
+
+def test_seen_players_are_online_but_left_the_game_needs_a_login() -> None:
+    roster = Roster()
+    roster.seen("Steve")
+    assert "Steve" in roster
+    assert not roster.left("Steve")  # no login line seen: not a session end
+    roster.login("Steve", 5.0)
+    assert roster.online == ["Steve"]
+    assert roster.left("Steve")

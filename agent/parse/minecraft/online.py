@@ -46,6 +46,11 @@ _CHAT_THREAD = "Async Chat Thread"
 _BROADCAST_LOGGERS = ("net.minecraft.server.MinecraftServer", "minecraft/MinecraftServer")
 _MODDED_DEATH = re.compile(r"([A-Za-z0-9_]{1,16}) was [a-z][a-z ]{0,60} by (\S.{0,63})")
 _ANNOUNCES = ("[", "Enabling ", "Loading ")
+# A player who chats, dies or earns an advancement is online, even if the file began
+# after their login (a rotated log that starts at midnight).
+_PRESENT_TAGS = frozenset((Tag.CHAT.value, Tag.DEATH.value, Tag.ADVANCEMENT.value))
+_COMMAND = " issued server command: "
+_LIST = re.compile(r"There are \d+ of a max(?: of)? \d+ players online: (.+)")
 _PLUGIN_ANNOUNCE = re.compile(r"(?:\[[^\]]{1,40}\] )?(?:Enabling|Loading) ([\w.-]{1,40}) v\S+")
 
 
@@ -77,6 +82,10 @@ def judge(
         return _logout(roster, event, when)
     elif _STARTING in tags:
         roster.clear()
+    elif tags[0] in _PRESENT_TAGS:
+        name = event.fields.get("username")
+        if isinstance(name, str):
+            roster.seen(name)
     return event
 
 
@@ -122,8 +131,25 @@ def _modded_death(roster: Roster, text: str) -> Event | None:
     return Event([Tag.DEATH.value], {"username": found[1], "death": death})
 
 
+def _learn_presence(roster: Roster, text: str) -> None:
+    """``Steve issued server command: /home`` and vanilla's ``/list`` answer name online
+    players (with no login time: no ``session_seconds`` for them)."""
+    command = text.find(_COMMAND)
+    if command > 0:
+        name = text[:command]
+        if chat.PLAYER_NAME.fullmatch(name):
+            roster.seen(name)
+    elif text.startswith("There are "):
+        found = _LIST.fullmatch(text)
+        if found is not None:
+            for name in found[1].split(", "):
+                if chat.PLAYER_NAME.fullmatch(name):
+                    roster.seen(name)
+
+
 def _unknown(roster: Roster, event: Event, text: str, thread: str | None) -> Event:
     """Chat that only the thread or the roster reveals; else ``event`` unchanged."""
+    _learn_presence(roster, text)
     if text.startswith(_ANNOUNCES):
         found = _PLUGIN_ANNOUNCE.fullmatch(text)
         if found is not None:

@@ -8,7 +8,8 @@ connection`` line did, and a logout carries ``session_seconds`` when its login w
 Persistence (another module's job) goes through :meth:`Roster.snapshot` and
 :meth:`Roster.restore`: a JSON-able dict ``{"version": 1, "online": {name: login}}``
 where ``login`` is the login's UTC time in POSIX seconds, or null when the line had no
-date. A server start clears the roster (a restart logs everybody out).
+date, plus ``"present": [name]``: players seen online (a command, a chat line) whose
+login was not seen. A server start clears the roster (a restart logs everybody out).
 
 Bounded: at most ``max_online`` players (the longest online are forgotten first, as a
 player whose logout was never seen is the likeliest stale entry), and a few pending
@@ -31,11 +32,21 @@ _MAX_PLUGINS = 1_000  # players whose session a "left the game" line ended (see 
 class Roster:
     """The online players of one server, each with the time of their login."""
 
-    __slots__ = ("_addresses", "_ended_by_left", "_handshakes", "_online", "max_online", "plugins")
+    __slots__ = (
+        "_addresses",
+        "_ended_by_left",
+        "_handshakes",
+        "_online",
+        "_present",
+        "max_online",
+        "plugins",
+    )  # fmt: skip
 
     def __init__(self, max_online: int = DEFAULT_MAX_ONLINE) -> None:
         self.max_online = max_online
         self._online: OrderedDict[str, float | None] = OrderedDict()
+        # Players known to be online from a command, chat or death line, login unseen.
+        self._present: OrderedDict[str, None] = OrderedDict()
         self._handshakes: deque[dict[str, Any]] = deque(maxlen=_MAX_HANDSHAKES)
         self._ended_by_left: OrderedDict[str, None] = OrderedDict()
         self._addresses: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -49,34 +60,46 @@ class Roster:
             self.plugins.add(name)
 
     def __len__(self) -> int:
-        return len(self._online)
+        return len(self._online) + len(self._present)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._online
+        return name in self._online or name in self._present
 
     @property
     def online(self) -> list[str]:
-        """Names online now, in login order."""
-        return list(self._online)
+        """Names online now: logged in (in login order), then those only seen."""
+        return [*self._online, *self._present]
 
     def login(self, name: str, when: float | None) -> None:
         """``name`` logged in at ``when`` (POSIX seconds, None: unknown)."""
         online = self._online
         online.pop(name, None)
+        self._present.pop(name, None)
         online[name] = when
         self._ended_by_left.pop(name, None)
         if len(online) > self.max_online:
             online.popitem(last=False)
 
+    def seen(self, name: str) -> None:
+        """``name`` is online (a command, chat or death of theirs) though no login was seen."""
+        if name in self._online or name in self._present:
+            return
+        present = self._present
+        present[name] = None
+        if len(present) > self.max_online:
+            present.popitem(last=False)
+
     def logout(self, name: str, when: float | None) -> int | None:
         """``name`` logged out; the session's length in whole seconds when it is known."""
+        self._present.pop(name, None)
         started = self._online.pop(name, None)
         if started is None or when is None or when < started:
             return None  # login unseen, undated, or the clock went back (appended logs)
         return int(when - started)
 
     def left(self, name: str) -> bool:
-        """A ``left the game`` line; True when it ends a session no logout line ended.
+        """A ``left the game`` line; True when it ends a session whose login line was seen
+        and no logout line ended.
 
         The player stays marked so that a ``lost connection`` printed after it (some
         servers print both, in either order) is not a second logout: see ``ended_by_left``.
@@ -96,6 +119,7 @@ class Roster:
     def clear(self) -> None:
         """A server (re)start: nobody is online, no handshake is pending."""
         self._online.clear()
+        self._present.clear()
         self._handshakes.clear()
         self._ended_by_left.clear()
         self._addresses.clear()
@@ -125,7 +149,11 @@ class Roster:
 
     def snapshot(self) -> dict[str, Any]:
         """The roster as JSON-able data, for :meth:`restore` after a restart."""
-        return {"version": SNAPSHOT_VERSION, "online": dict(self._online)}
+        return {
+            "version": SNAPSHOT_VERSION,
+            "online": dict(self._online),
+            "present": list(self._present),
+        }
 
     def restore(self, data: dict[str, Any]) -> int:
         """Replace the roster with a :meth:`snapshot`; returns how many entries were skipped.
@@ -145,6 +173,12 @@ class Roster:
                 skipped += 1
                 continue
             self.login(name, None if when is None else float(when))
+        present = data.get("present", [])
+        for name in present if isinstance(present, list) else [present]:
+            if isinstance(name, str) and name:
+                self.seen(name)
+            else:
+                skipped += 1
         return skipped
 
 
