@@ -11,6 +11,7 @@ from datetime import UTC, date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agent.encode.body import to_body
 from agent.model import Entry
 from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 
@@ -46,6 +47,10 @@ class TestSessions:
         tags, fields = tagged(entries)[1]
         assert tags == ["connection", "logout"]
         assert fields["session_seconds"] == 30 * 60 + 5
+
+    def test_session_seconds_reaches_the_api_body(self) -> None:
+        entries = read([LOGIN, "[10:00:42] [Server thread/INFO]: Steve lost connection: Bye"])
+        assert to_body(entries[1])["meta"]["session_seconds"] == 42
 
     def test_logout_without_its_login_has_no_session_seconds(self) -> None:
         entries = read(["[10:30:05] [Server thread/INFO]: Steve lost connection: Disconnected"])
