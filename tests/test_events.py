@@ -56,7 +56,8 @@ ROWS = [
     ("Steve lost connection: §cYou are banned", LOGOUT,
      {"username": "Steve", "reason": "You are banned"}),
     # a server-list ping, not a logout
-    ("/1.2.3.4:5555 lost connection: Internal Exception: java.io.IOException", UNKNOWN, {}),
+    ("/1.2.3.4:5555 lost connection: Internal Exception: java.io.IOException", CONN,  # a ping
+     {"ip": "1.2.3.4", "port": 5555, "reason": "Internal Exception: java.io.IOException"}),
     # lost before login (offline GameProfile, 1.20 name+address): no session ended
     ("com.mojang.authlib.GameProfile@6a4e2b[id=<null>,name=Steve,properties={},legacy=false] "
      "(/127.0.0.1:51352) lost connection: Failed to verify username!", CONN,
@@ -90,7 +91,8 @@ ROWS = [
     ("[server connection] Fallen_Breath -> lobby has connected", UNKNOWN, {}),
     ("[Steve,/1.2.3.4:5555] <-> InitialHandler has connected", LOGIN,
      {"username": "Steve", "ip": "1.2.3.4", "port": 5555}),
-    ("[/1.2.3.4:5555] <-> InitialHandler has connected", UNKNOWN, {}),  # ping / handshake
+    ("[/1.2.3.4:5555] <-> InitialHandler has connected", CONN,  # a handshake: no name yet
+     {"ip": "1.2.3.4", "port": 5555}),  # ping / handshake
     ("[/1.2.3.4:5555] <-> InitialHandler has pinged", UNKNOWN, {}),
     # BungeeCord: the kick reason comes first, UpstreamBridge ends every session.
     ("[Steve] disconnected with: Kicked whilst connecting to lobby", CONN,
@@ -114,7 +116,7 @@ ROWS = [
     ("<[Prefix]Steve> Hello", CHAT, {"username": "Steve", "chat": "Hello"}),
     ("<~Alan> hi all", CHAT, {"nickname": "Alan", "chat": "hi all"}),
     ("[Server] hello", CHAT, {"chat": "hello"}),
-    ("[Server] <vesicular> yo yo", CHAT, {"chat": "<vesicular> yo yo"}),
+    ("[Server] <vesicular> yo yo", CHAT, {"username": "vesicular", "chat": "yo yo"}),
     ("* Steve waves", CHAT, {"username": "Steve", "chat": "waves"}),
     ("[Not Secure] <OwO> !!MCDR", CHAT, {"username": "OwO", "chat": "!!MCDR"}),
     ("[world_nether]<Alex> hello", CHAT, {"username": "Alex", "chat": "hello"}),
@@ -128,8 +130,8 @@ ROWS = [
     ("Steve hit the ground too hard", DEATH, {"username": "Steve", "death": {"cause": "fall"}}),
     ("Steve fell off a ladder", DEATH,
      {"username": "Steve", "death": {"cause": "fell.accident.ladder"}}),
-    ("gumptionthomas was shot by arrow", DEATH,  # pre-1.12: the projectile as killer
-     {"username": "gumptionthomas", "death": {"cause": "arrow", "killer": "arrow"}}),
+    ("gumptionthomas was shot by arrow", DEATH,  # pre-1.7: a projectile is not a killer
+     {"username": "gumptionthomas", "death": {"cause": "arrow"}}),
     ("§agumptionthomas§r got finished off by §bvesicular§r using Bow", DEATH,
      {"username": "gumptionthomas",
       "death": {"cause": "legacy.fell.finish.item", "killer": "vesicular", "item": "Bow"}}),
@@ -177,6 +179,34 @@ ROWS = [
     ("Stopping server...", STOP, {}),
     ("[Fallen_Breath: Stopping the server]", UNKNOWN, {}),  # command feedback
     ("Stopping singleplayer server as player logged out", UNKNOWN, {}),
+    # --- issue 11: Alpha/Beta, /say since 1.19, mc-coal's relayed chat ---
+    ("Steve [/203.0.113.5:51234] logged in with entity id 7", LOGIN,
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234}),
+    ("Steve [/203.0.113.5:51234] logged in with entity id 7 at (12.5, 64.0, -3.2)", LOGIN,
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234,
+      "location": {"x": 12.5, "y": 64.0, "z": -3.2}}),
+    ("Starting minecraft server version Beta 1.7.3", START, {"version": "Beta 1.7.3"}),
+    ("Starting minecraft server version Alpha 1.2.6", START, {"version": "Alpha 1.2.6"}),
+    ("[CONSOLE] restarting in 5", CHAT, {"chat": "restarting in 5"}),
+    ("[Rcon] restarting in 5", CHAT, {"chat": "restarting in 5"}),
+    ("[Rcon: Stopping the server]", UNKNOWN, {}),
+    ("CONSOLE: Stopping the server..", UNKNOWN, {}),  # Beta's /stop feedback
+    ("Steve [/203.0.113.5:51234] lost connection", CONN,  # a pre-1.7 handshake drop
+     {"username": "Steve", "ip": "203.0.113.5", "port": 51234}),
+    ("/203.0.113.5:52344 lost connection: Disconnected", CONN,
+     {"ip": "203.0.113.5", "port": 52344, "reason": "Disconnected"}),
+    ("[Not Secure] [Steve] hello there", CHAT, {"username": "Steve", "chat": "hello there"}),
+    ("[Not Secure] [Member] Steve >> halo", CHAT, {"username": "Steve", "chat": "halo"}),
+    ("[Server] <coal@example.com> hi", CHAT, {"chat": "<coal@example.com> hi"}),
+    ("[Essentials] Steve: reloaded", UNKNOWN, {}),
+    ("[Steve: Stopping the server]", UNKNOWN, {}),
+    ("Steve left the game.", CONN, {"username": "Steve"}),
+    ("Enabled BungeeCord version git:BungeeCord-Bootstrap:1.20", START,
+     {"version": "git:BungeeCord-Bootstrap:1.20"}),
+    ("Closing listener [id: 0x3063cdc8, L:/127.0.0.1:25577]", STOP, {}),
+    ("Shutting down the proxy...", STOP, {}),
+    ("[Steve] <-> ServerConnector [lobby] has connected", CONN, {"username": "Steve"}),
+    ("Steve was shot by Arrow", DEATH, {"username": "Steve", "death": {"cause": "arrow"}}),
     # --- chatter ---
     ("Loading properties", UNKNOWN, {}),
     ("[ViaVersion] Loading 1.12.2 -> 1.13 mappings...", UNKNOWN, {}),

@@ -552,6 +552,11 @@ def chat(n: int) -> bytes:
     return f"[10:00:{n:02}] [Server thread/INFO]: <Steve> message {n}\n".encode()
 
 
+def note(n: int) -> bytes:
+    """A line about no player: it leaves the server's context as it was."""
+    return f"[10:00:{n:02}] [Server thread/INFO]: Preparing spawn area: {n}%\n".encode()
+
+
 def drained(agent: Agent) -> list[str]:
     """Step the agent until idle (idle flush included); the messages delivered so far."""
     assert agent.follower is not None
@@ -581,28 +586,30 @@ class TestContextAcrossRestarts:
         """Deliveries that changed nothing carry no snapshot (nothing is serialized)."""
         logs.mkdir(parents=True)
         latest = logs / "latest.log"
-        latest.write_bytes(chat(1))
+        latest.write_bytes(note(1))
         agent = Agent(latest).start()
         drained(agent)
         with latest.open("ab") as out:
             out.write(UUID_LINE.encode())
         drained(agent)
         with latest.open("ab") as out:
-            out.write(chat(2))
+            out.write(note(2))
         drained(agent)
-        assert agent.sink.contexts == [None, {"uuids": {"Steve": STEVE_UUID}}, None]
+        first, learnt, last = agent.sink.contexts
+        assert first is None and last is None
+        assert learnt is not None and learnt["uuids"] == {"Steve": STEVE_UUID}
 
     def test_snapshot_is_the_context_at_the_checkpoint(self, logs: Path) -> None:
         """A UUID line still pending (not committed) is not in the saved context: after a
         restart it is read again from the checkpoint and learnt then, once."""
         logs.mkdir(parents=True)
         latest = logs / "latest.log"
-        latest.write_bytes(chat(1) + UUID_LINE.encode())
+        latest.write_bytes(note(1) + UUID_LINE.encode())
         agent = Agent(latest).start()
         assert agent.follower is not None
         while agent.follower.step():  # read all, no idle flush: the UUID line is pending
             pass
-        assert agent.sink.checkpoints[-1].offset == len(chat(1))
+        assert agent.sink.checkpoints[-1].offset == len(note(1))
         assert agent.store.server_context("survival") is None  # nothing learnt at offset
         agent.start()
         drained(agent)
@@ -611,9 +618,10 @@ class TestContextAcrossRestarts:
         drained(agent)
         messages = [entry.message for entry in agent.sink.entries]
         assert messages == [
-            "<Steve> message 1",
+            "Preparing spawn area: 1%",
             UUID_LINE.split("]: ", 1)[1].rstrip(),
             "<Steve> message 2",
         ]
         assert agent.sink.entries[-1].fields["uuid"] == STEVE_UUID
-        assert agent.store.server_context("survival") == {"uuids": {"Steve": STEVE_UUID}}
+        saved = agent.store.server_context("survival")
+        assert saved is not None and saved["uuids"] == {"Steve": STEVE_UUID}

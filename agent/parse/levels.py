@@ -1,7 +1,8 @@
 """Log levels: the server's own level names mapped onto the API's four.
 
 Servers write JUL levels (``SEVERE``, ``WARNING``, ``FINE``), log4j2 levels (``WARN``,
-``FATAL``, ``TRACE``), Bedrock's, and BungeeCord's localised names (``信息``, ``警告``).
+``FATAL``, ``TRACE``), Bedrock's, and BungeeCord's localised names (``信息``, ``警告``,
+``WARNUNG``, ``AVERTISSEMENT`` ...).
 The API accepts ``debug | info | warn | error``; anything unknown is ``info`` (the level
 a line without a level has) so it is neither hidden by a ``min_level`` nor alarming.
 """
@@ -39,6 +40,44 @@ _TO_API = {
     "SCHWERWIEGEND": "error",
     "AVERTISSEMENT": "warn",
     "GRAVE": "error",
+    # The rest of the JDK's java.util.logging level names (Level.getLocalizedName), as
+    # BungeeCord prints them under a German, French, Spanish, Italian, Portuguese,
+    # Swedish, Japanese, Korean or Traditional Chinese locale. Names with a space
+    # ("AM FEINSTEN") never reach here: the prefix has no space in its level.
+    "KONFIGURATION": "debug",
+    "FEIN": "debug",
+    "FEINER": "debug",
+    "INFOS": "info",
+    "PRECIS": "debug",
+    "ADVERTENCIA": "warn",
+    "INFORMACIÓN": "info",
+    "AVVERTENZA": "warn",
+    "INFORMAZIONI": "info",
+    "ADVERTÊNCIA": "warn",
+    "INFORMAÇÕES": "info",
+    "ALLVARLIG": "error",
+    "VARNING": "warn",
+    "重大": "error",
+    "情報": "info",
+    "심각": "error",
+    "경고": "warn",
+    "정보": "info",
+    "資訊": "info",
+    "较详细": "debug",
+    "非常详细": "debug",
+    "配置": "debug",
+    # Russian: the JDK ships no Russian bundle, so these are the usual translations,
+    # not checked against a real log (a name missing here reads as info).
+    "ИНФОРМАЦИЯ": "info",
+    "ИНФО": "info",
+    "ПРЕДУПРЕЖДЕНИЕ": "warn",
+    "ВНИМАНИЕ": "warn",
+    "ОШИБКА": "error",
+    "СЕРЬЕЗНЫЙ": "error",
+    "СЕРЬЁЗНЫЙ": "error",
+    "СЕРЬЕЗНАЯ": "error",
+    "КРИТИЧЕСКИЙ": "error",
+    "ОТЛАДКА": "debug",
 }
 
 

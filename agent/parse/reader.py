@@ -23,14 +23,16 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
 from agent.model import Decoding, Entry, Tag
 from agent.parse.dates import Clock, DateTracker, LocalToUtc, host_timezone
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStats
-from agent.parse.minecraft import classify, parse_header
+from agent.parse.minecraft import Event, classify, parse_header
+from agent.parse.minecraft.online import judge
+from agent.parse.minecraft.players import Roster
 from agent.parse.multiline import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_LINES,
@@ -66,36 +68,59 @@ def _host_zone() -> tzinfo:
 
 @dataclass(slots=True)
 class ServerContext:
-    """State shared by the readers of one server's files: the players' UUIDs.
+    """State shared by the readers of one server's files: the players' UUIDs, who is online.
 
     ``UUID of player X is ...`` appears once per login; later lines about X carry only
     the name. The map is bounded (least recently seen players are forgotten first).
 
+    ``roster`` (:class:`~agent.parse.minecraft.players.Roster`) is who is online.
+
     Persistence (the daemon keeps it with the checkpoint, across restarts):
     :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
-    -> uuid, least recently seen first), :meth:`restore` takes it back (unknown keys and
-    malformed components are ignored: that component stays as it was). The context
-    changes only in :meth:`EntryReader._build`, i.e. for entries returned to the caller,
-    never for the pending one, so a snapshot taken when entries are handed on is the
-    context at their checkpoint. Every change increments ``version``, so the caller
-    serializes only when it moved (the hot path compares two ints).
+    -> uuid, least recently seen first; ``"roster"``: :meth:`Roster.snapshot`),
+    :meth:`restore` takes it back (unknown keys and malformed components are ignored:
+    that component stays as it was). The context changes only in
+    :meth:`EntryReader._build`, i.e. for entries returned to the caller, never for the
+    pending one, so a snapshot taken when entries are handed on is the context at their
+    checkpoint. Every change moves ``version``, so the caller serializes only when it
+    moved (the hot path compares two ints).
     """
 
     max_players: int = DEFAULT_MAX_PLAYERS
     _uuids: OrderedDict[str, str] = field(default_factory=OrderedDict)
-    version: int = 0  # incremented by every change of the state below
+    roster: Roster = field(default_factory=Roster)
+    _uuid_changes: int = 0  # incremented by every change of the UUID map
+
+    @property
+    def version(self) -> int:
+        """Moves whenever the state changes (the UUID map or the roster)."""
+        return self._uuid_changes + self.roster.changes
 
     def snapshot(self) -> dict[str, Any]:
         """The state as a JSON-able dict, one key per component."""
-        return {"uuids": dict(self._uuids)}
+        return {"uuids": dict(self._uuids), "roster": self.roster.snapshot()}
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        """Take back a :meth:`snapshot` (a component absent or malformed stays as it was)."""
+    def restore(self, snapshot: dict[str, Any]) -> int:
+        """Take back a :meth:`snapshot` (a component absent or malformed stays as it was);
+        returns how many roster entries were skipped as malformed."""
         uuids = snapshot.get("uuids")
         if isinstance(uuids, dict):
             pairs = [(k, v) for k, v in uuids.items() if isinstance(k, str) and isinstance(v, str)]
             self._uuids = OrderedDict(pairs[-self.max_players :] if self.max_players else [])
-        self.version += 1
+        self._uuid_changes += 1
+        roster = snapshot.get("roster")
+        return self.roster.restore(roster) if isinstance(roster, dict) else 0
+
+    def observe(
+        self,
+        event: Event,
+        text: str,
+        thread: str | None,
+        timestamp: datetime | None,
+        logger: str | None = None,
+    ) -> Event:
+        """The event of a line once the roster has judged it (and learnt from it)."""
+        return judge(self.roster, event, text, thread, timestamp, logger)
 
     def enrich(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Learn ``username -> uuid`` from fields that hold both; add a known uuid to others."""
@@ -105,7 +130,7 @@ class ServerContext:
         uuid = fields.get("uuid")
         uuids = self._uuids
         if isinstance(uuid, str):
-            self.version += 1
+            self._uuid_changes += 1
             uuids[username] = uuid
             uuids.move_to_end(username)
             if len(uuids) > self.max_players:
@@ -215,14 +240,13 @@ class EntryReader:
         if header is not None:
             message = header.message
             level = header.level
-            event = self._classify(message, level)
-            tags = event.tags
             timestamp = None
             if header.time is not None:
                 timestamp = self._dates.resolve(header.date, header.time)
-                if timestamp is not None:
-                    tags = [_TIMESTAMP, *tags]
             thread, logger = header.thread, header.logger
+            event = self._classify(message, level)
+            event = self.context.observe(event, message, thread, timestamp, logger)
+            tags = event.tags if timestamp is None else [_TIMESTAMP, *event.tags]
         elif assembled.binary:
             message = first.text
             level = thread = logger = timestamp = None
@@ -230,7 +254,7 @@ class EntryReader:
         else:
             message = first.text
             level = thread = logger = timestamp = None
-            event = self._classify(message, None)
+            event = self._classify(message, None)  # not a line the roster judges: no prefix
             tags = event.tags
         fields = event.fields if event is not None else {}
         if fields:

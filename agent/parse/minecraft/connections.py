@@ -9,15 +9,17 @@ tags counts sessions:
   are ``connection`` only: every Java format we know (vanilla from Beta on, Bukkit,
   Paper, Forge, Fabric) prints the logged-in / lost-connection pair as well.
 * A ``lost connection`` before login (``GameProfile@...[...,name=x,...] (/ip:port)`` or
-  ``name (/ip:port)``) ends no session: ``connection`` only. ``/ip:port lost connection``
-  without a name is a server-list ping: not a connection line at all.
+  ``name (/ip:port)``, pre-1.7 ``name [/ip:port] lost connection``) ends no session:
+  ``connection`` only, with the address. ``/ip:port lost connection`` without a name is
+  a server-list ping: ``connection`` with ``ip`` and ``port``, never a logout.
+* Alpha/Beta: ``name [/ip:port] logged in with entity id N`` (no coordinates) is a login.
 * Velocity: ``[connected player] name (/ip:port) has connected`` / ``has disconnected``.
   BungeeCord: ``[name,/ip:port] <-> InitialHandler has connected`` (newer:
   ``[/ip:port|name]``) is the login and ``[name] -> UpstreamBridge has disconnected``
   (newer: ``[/ip:port|name]``) the logout, printed on every disconnect; ``[name]
   disconnected with: reason`` comes only with a kick, before it: ``connection`` with the
-  reason. Nameless ``[/ip:port] <-> InitialHandler`` lines are pings (and Waterfall's
-  pre-login lines, so Waterfall logins are not counted).
+  reason. Nameless ``[/ip:port] <-> InitialHandler`` lines are handshakes (pings too):
+  the login is the first line that names the player (:mod:`.proxies`, :mod:`.online`).
 * Bedrock: ``Player connected: name, xuid: N`` / ``Player disconnected: ...``;
   ``Player Spawned: name xuid: N`` is ``connection`` only.
 
@@ -37,8 +39,12 @@ LOGIN_TAGS = ("connection", "login")
 LOGOUT_TAGS = ("connection", "logout")
 
 _LOGIN = re.compile(
-    r"(?P<name>[^\s\[]+) ?\[(?P<addr>/\[[^\]]*\]:\d+|[^\]]*)\] logged in with entity id -?\d+ at "
-    r"\((?:\[(?P<world>[^\]]*)\])?(?P<x>[^,]+), (?P<y>[^,]+), (?P<z>[^)]+)\)"
+    r"(?P<name>[^\s\[]+) ?\[(?P<addr>/\[[^\]]*\]:\d+|[^\]]*)\] logged in with entity id -?\d+"
+    r"(?: at \((?:\[(?P<world>[^\]]*)\])?(?P<x>[^,]+), (?P<y>[^,]+), (?P<z>[^)]+)\))?"
+)
+# Pre-1.7 handshake drop: "name [/ip:port] lost connection" before the login completed.
+_HANDSHAKE_LOST = re.compile(
+    r"(?P<name>[^\s\[]+) ?\[(?P<addr>/[^\]]*)\] lost connection(?:: (?P<reason>.*))?"
 )
 _PRELOGIN_LOST = re.compile(
     r"(?P<who>.+?) \((?P<addr>/[^)]*)\) lost connection(?:: (?P<reason>.*))?"
@@ -99,6 +105,8 @@ def bounded_int(text: str) -> int | None:
 
 
 def _location(found: re.Match[str]) -> dict[str, Any] | None:
+    if found["x"] is None:  # Alpha/Beta print no coordinates
+        return None
     coords = location(found["x"], found["y"], found["z"])
     if coords is not None and found["world"]:
         coords["world"] = found["world"]
@@ -118,14 +126,29 @@ def java_login(message: str) -> Parsed | None:
 
 
 def java_lost_connection(name: str, tail: str) -> Parsed | None:
-    """``name lost connection: reason``; a nameless ``/ip:port`` is a ping (None)."""
-    if name.startswith("/") or not tail.startswith("lost connection"):
+    """``name lost connection: reason``; a nameless ``/ip:port`` is a ping: ``connection``
+    with its address, not a logout."""
+    if not tail.startswith("lost connection"):
         return None
-    fields: dict[str, Any] = {"username": name}
     reason = tail[len("lost connection: ") :] if tail.startswith("lost connection: ") else ""
+    if name.startswith("/"):
+        tags, fields = [CONNECTION], address(name)
+    else:
+        tags, fields = list(LOGOUT_TAGS), {"username": name}
     if reason:
         fields["reason"] = reason
-    return list(LOGOUT_TAGS), fields
+    return tags, fields
+
+
+def handshake_lost(message: str) -> Parsed | None:
+    """``name [/ip:port] lost connection``: a drop before login, ``connection`` only."""
+    found = _HANDSHAKE_LOST.fullmatch(message)
+    if found is None:
+        return None
+    fields: dict[str, Any] = {"username": found["name"], **address(found["addr"])}
+    if found["reason"]:
+        fields["reason"] = found["reason"]
+    return [CONNECTION], fields
 
 
 def prelogin_lost(message: str) -> Parsed | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from agent.parse.minecraft.connections import location
+
 # Death messages are short (names <= 16 characters, custom names and items <= ~50); a
 # longer tail is not tried, which also bounds the lazy groups' backtracking.
 MAX_TAIL = 512
@@ -28,6 +30,11 @@ _GROUPS = {
     "": "(?P<stripped>.*)",
 }
 _CAUSE_PREFIXES = ("death.attack.", "death.")
+# Pre-1.7 servers print the projectile when it has no shooter ("Steve was shot by arrow"):
+# a projectile is not a killer, so these names give no ``killer``.
+_PROJECTILES = frozenset(
+    ("arrow", "fireball", "smallfireball", "snowball", "thrownpotion", "witherskull")
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -143,9 +150,58 @@ def match_prefixed(message: str) -> dict[str, Any] | None:
 def _death(cause: str, found: re.Match[str]) -> dict[str, Any]:
     death: dict[str, Any] = {"cause": cause}
     groups = found.groupdict()
-    if groups.get("killer"):
-        death["killer"] = groups["killer"]
+    killer = groups.get("killer")
+    if killer and killer.lower() not in _PROJECTILES:
+        death["killer"] = killer
     item = groups.get("item") or groups.get("item_bare")
     if item:
         death["item"] = item
     return death
+
+
+# A villager's death: "Villager <class>['<name>'/<id>, l='<world>', x=.., y=.., z=..]
+# died, message: '<death message>'". Split at the fixed middle with str.find and read the
+# descriptor with separate searches, so no pattern spans the whole (untrusted) line.
+_VILLAGER_MIDDLE = "] died, message: '"
+_VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
+_VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
+_NAMED = "Named entity "
+_NAMED_MIDDLE = "] died: "
+_NAMED_NAME = re.compile(r"Named entity \S*?\['([^']*)'/")
+_VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
+
+
+def villager_death(text: str) -> dict[str, Any] | None:
+    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``, and a
+    named pet's ``Named entity Wolf['Rex'/id, l=.., x=..] died: Rex was slain by Zombie``."""
+    if text.startswith(_NAMED):
+        middle = text.find(_NAMED_MIDDLE)
+        name = _NAMED_NAME.match(text)
+        if middle < 0 or name is None:
+            return None
+        said = text[middle + len(_NAMED_MIDDLE) :]
+        return _entity_death(name[1], text[:middle], said)
+    middle = text.rfind(_VILLAGER_MIDDLE)
+    name = _VILLAGER_NAME.match(text)
+    if middle < 0 or name is None or not text.endswith("'"):
+        return None
+    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
+    return _entity_death(name[1], text[:middle], said)
+
+
+def _entity_death(entity: str, descriptor: str, said: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"entity": entity}
+    xyz = _VILLAGER_XYZ.search(descriptor)
+    if xyz is not None:
+        coords = location(xyz[1], xyz[2], xyz[3])
+        world = _VILLAGER_WORLD.search(descriptor)
+        if coords is not None and world is not None and world[1]:
+            level = world[1]
+            coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
+        if coords is not None:
+            fields["location"] = coords
+    tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
+    death = match_tail(tail) or match_prefixed(said)
+    if death is not None:
+        fields["death"] = death
+    return fields

@@ -14,7 +14,12 @@ Fields never carry ANSI escapes or ``§`` codes. Decisions (see also
 * Chat names: ``<[Prefix]Steve>`` and ``<Prefix Steve>`` give username ``Steve`` (the
   last word, after a bracketed prefix); Essentials' ``~Alan`` is a display nickname, not
   an account, so it is reported as ``nickname`` and no ``username``.
-* ``[Server] text`` (/say) is chat without a username.
+* ``[Server] text`` (/say) is chat without a username; ``[Server] <name> text`` (mc-coal's
+  relayed web chat) gives ``name`` when it is a valid player name. ``[CONSOLE] text``
+  (Alpha/Beta) is chat without a username. ``[Not Secure] ...`` is always chat:
+  ``<name>``, a chat plugin's ``[Rank] name >> text``, or /say's ``[name] text``.
+* Lines whose meaning depends on who is online carry a ``hint`` and are decided by
+  :mod:`agent.parse.minecraft.online` (``left the game``, BungeeCord login steps).
 * Bedrock's ``Version X`` line after ``Starting Server`` is ``server`` with ``version``.
 """
 
@@ -25,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.model import Tag
-from agent.parse.minecraft import connections
-from agent.parse.minecraft.deaths import FIRST_WORDS, match_prefixed, match_tail
+from agent.parse.minecraft import chat, connections, proxies
+from agent.parse.minecraft.deaths import FIRST_WORDS, match_prefixed, match_tail, villager_death
 from agent.parse.minecraft.text import strip_ansi, strip_colour
 
 
@@ -36,6 +41,9 @@ class Event:
 
     tags: list[str] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
+    # For the roster (agent.parse.minecraft.online): a line whose meaning depends on who
+    # is online ("left", a proxy step); never sent.
+    hint: str = ""
 
 
 _UNKNOWN = Tag.UNKNOWN.value
@@ -49,18 +57,16 @@ _STOPPING_TAGS = (_SERVER, Tag.STOPPING.value)
 _NAME = re.compile(r"[.*~]?\w{1,32}")
 _LAG = re.compile(r"Running (\d+)ms (?:behind, skipping|or) (\d+) tick")
 _DONE = re.compile(r"Done \(\d+(?:[.,]\d+)?s\)!(?: For help, type .*)?")
-_STARTING_VERSION = re.compile(r"Starting (?:integrated )?minecraft server version (\S+)")
+_STARTING_VERSION = re.compile(
+    r"Starting (?:integrated )?minecraft server version ((?:Alpha |Beta )?\S+)"
+)
 _BEDROCK_VERSION = re.compile(r"Version:? ([\d*][\w.*\-]*)")
-_STOPPING = frozenset(("Stopping server", "Stopping the server", "Stopping server..."))
+_STOPPING = frozenset(
+    ("Stopping server", "Stopping the server", "Stopping server...", "Stopping the server..")
+)  # the last: Beta's /stop
 _UUID = re.compile(r"UUID of player (\S+) is (\S+)")
-# A villager's death: "Villager <class>['<name>'/<id>, l='<world>', x=.., y=.., z=..]
-# died, message: '<death message>'". Split at the fixed middle with str.find and read the
-# descriptor with separate searches, so no pattern spans the whole (untrusted) line.
-_VILLAGER_MIDDLE = "] died, message: '"
-_VILLAGER_NAME = re.compile(r"Villager \S*\['([^']*)'/")
-_VILLAGER_WORLD = re.compile(r"\bl='([^']*)'")
-_VILLAGER_XYZ = re.compile(r"\bx=(-?[\d.]+), y=(-?[\d.]+), z=(-?[\d.]+)")
 _PROXY_ENDS = ("<-> InitialHandler has connected", "-> UpstreamBridge has disconnected")
+_PROXY_STEPS = (" has connected", "'")
 _KICKED = "] disconnected with: "
 _STARTING_STARTS = ("Starting minecraft server version ", "Starting integrated minecraft")
 _JOIN_LEAVE = frozenset(("joined the game", "left the game"))
@@ -131,9 +137,16 @@ def _bracketed(text: str) -> Event | None:
         return None
     word = text[: close + 1]
     if word == "[Server]":
+        return _event((_CHAT,), chat.relayed(text[close + 2 :]))
+    if word == "[CONSOLE]" or word == "[Rcon]":  # Alpha/Beta console /say, /say over RCON
         return _event((_CHAT,), {"chat": text[close + 2 :]})
     if word == "[Not Secure]":
-        return _angle_chat(text[close + 2 :]) if text[close + 2 : close + 3] == "<" else None
+        rest = text[close + 2 :]
+        return _angle_chat(rest) if rest[:1] == "<" else _event((_CHAT,), chat.not_secure(rest))
+    if text.endswith(_PROXY_STEPS):
+        found = proxies.step(text)
+        if found is not None:
+            return Event(*found)
     if (
         word == "[connected player]"
         or text.startswith(_KICKED, close)
@@ -158,9 +171,21 @@ def _overloaded(text: str) -> Event | None:
     return _event(_OVERLOADED_TAGS, fields)
 
 
+def _c_line(text: str) -> Event | None:
+    return _overloaded(text) or _proxy_lifecycle(text)
+
+
+def _proxy_lifecycle(text: str) -> Event | None:
+    """``Enabled BungeeCord version X``, ``Booting up Velocity X``, ``Closing listener [``."""
+    version = proxies.starting_version(text)
+    if version is not None:
+        return _event(_STARTING_TAGS, {"version": version})
+    return _event(_STOPPING_TAGS) if proxies.is_proxy_stopping(text) else None
+
+
 def _lifecycle(text: str) -> Event | None:
     """``Starting ...``, ``Stopping ...``, ``Server started.``, Bedrock ``Version X``."""
-    if text in _STOPPING:
+    if text in _STOPPING or text == "Shutting down the proxy...":
         return _event(_STOPPING_TAGS)
     if text == "Starting Server":
         return _event(_STARTING_TAGS)
@@ -191,33 +216,12 @@ def _uuid(text: str) -> Event | None:
 
 
 def _villager(text: str) -> Event | None:
-    """``Villager ...['Name'/id, l='world', x=.., y=.., z=..] died, message: '...'``."""
-    middle = text.rfind(_VILLAGER_MIDDLE)
-    name = _VILLAGER_NAME.match(text)
-    if middle < 0 or name is None or not text.endswith("'"):
-        return None
-    descriptor = text[:middle]
-    entity = name[1]
-    fields: dict[str, Any] = {"entity": entity}
-    xyz = _VILLAGER_XYZ.search(descriptor)
-    if xyz is not None:
-        coords = connections.location(xyz[1], xyz[2], xyz[3])
-        world = _VILLAGER_WORLD.search(descriptor)
-        if coords is not None and world is not None and world[1]:
-            level = world[1]
-            coords["world"] = level[12:-1] if level.startswith("ServerLevel[") else level
-        if coords is not None:
-            fields["location"] = coords
-    said = text[middle + len(_VILLAGER_MIDDLE) : -1]
-    tail = said[len(entity) + 1 :] if said.startswith(entity + " ") else said.partition(" ")[2]
-    death = match_tail(tail) or match_prefixed(said)
-    if death is not None:
-        fields["death"] = death
-    return _event((_DEATH,), fields)
+    fields = villager_death(text)
+    return None if fields is None else _event((_DEATH,), fields)
 
 
 def _login(name: str, tail: str, text: str) -> Event | None:
-    parsed = connections.java_login(text)
+    parsed = connections.java_login(text) or connections.handshake_lost(text)
     return _event(*parsed) if parsed else None
 
 
@@ -233,7 +237,10 @@ def _prelogin_lost(name: str, tail: str, text: str) -> Event | None:
 
 def _join_leave(name: str, tail: str, text: str) -> Event | None:
     if tail in _JOIN_LEAVE or (tail[:1] == "(" and tail.endswith(") joined the game")):
-        return _event((connections.CONNECTION,), {"username": name})
+        hint = "left" if tail == "left the game" else ""
+        return Event([connections.CONNECTION], {"username": name}, hint)
+    if tail == "left the game.":  # Beta and Forge at shutdown
+        return Event([connections.CONNECTION], {"username": name}, "left")
     return None
 
 
@@ -296,10 +303,13 @@ _BY_FIRST = {
     "<": _angle_chat,
     "[": _bracketed,
     "*": _emote,
-    "C": _overloaded,
+    "C": _c_line,
+    "E": _proxy_lifecycle,
+    "B": _proxy_lifecycle,
     "D": _done,
     "S": _lifecycle,
     "V": _v_line,
+    "N": _villager,
     "U": _uuid,
     "P": _bedrock_player,
     "A": _prefixed_death,
