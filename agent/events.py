@@ -17,6 +17,11 @@ FILE_LOST = "file.lost"  # a checkpointed file is gone: its unread rest cannot b
 FILE_CATCHUP = "file.catchup"  # reading rotated files the agent missed while stopped
 WATCH_FAILED = "watch.failed"  # inotify watch not possible: polling only for that directory
 TAIL_FAILED = "tail.failed"  # the tailer thread ended with an error: the daemon stops
+# A glob's servers (agent/sources/tail/servers.py):
+SERVER_FOUND = "server.found"  # a server matched a glob: followed from now on
+SERVER_RELEASED = "server.released"  # its folder went away: files closed, checkpoints kept
+SERVER_ID_CLASH = "server.id_clash"  # two matches, one id: the first seen wins
+SERVER_ID_INVALID = "server.id_invalid"  # a filled id is not a valid server id: not followed
 
 # -- state: the spool (agent/state) -------------------------------------------------------
 SPOOL_FULL = "spool.full"  # the spool reached its cap: reading pauses (the log is the buffer)

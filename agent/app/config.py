@@ -26,7 +26,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.app.logsetup import LogFormat
@@ -34,12 +42,13 @@ from agent.errors import ConfigError
 from agent.model import Tag
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
 from agent.ship.urls import check_url, is_loopback_host
+from agent.sources import globs
+from agent.sources.globs import SERVER_ID_PATTERN  # noqa: F401  (cli imports it from here)
 
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
 CONFIG_PATH_ENV = "SERVEROPS_AGENT_CONFIG"
 TOKEN_ENV = "SERVEROPS_TOKEN"
 TOKEN_PATTERN = re.compile(r"^so_(live|test)_[A-Za-z0-9_\-]{8,}$")
-SERVER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 ApiLevel = Literal["debug", "info", "warn", "error"]
 
 
@@ -96,7 +105,7 @@ class SpoolConfig(Section):
 class ServerConfig(Section):
     """One ``[[servers]]`` entry: a Minecraft server whose log is followed."""
 
-    id: str = Field(pattern=SERVER_ID_PATTERN)
+    id: str  # a server id, or with a glob log a template: "{1}" is what the first * matched
     log: Path
     timezone: str | None = None  # None: the host's timezone
     encoding: str = "utf-8"  # fallback for lines that are not UTF-8
@@ -120,6 +129,11 @@ class ServerConfig(Section):
         except LookupError as exc:
             raise ValueError(f"unknown encoding {name!r}") from exc
         return name
+
+    @model_validator(mode="after")
+    def _id_fits_log(self) -> ServerConfig:
+        globs.check_pattern(self.id, self.log)  # ValueError names the key (id or log)
+        return self
 
 
 class ReaderConfig(Section):
@@ -210,7 +224,7 @@ class AgentConfig(BaseSettings):
     @field_validator("servers")
     @classmethod
     def _unique_ids(cls, servers: list[ServerConfig]) -> list[ServerConfig]:
-        ids = [server.id for server in servers]
+        ids = [server.id for server in servers if not globs.is_template(server.id)]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"duplicate server id(s) {', '.join(duplicates)}")
@@ -234,7 +248,22 @@ def load_config(path: Path | None = None, *, require_file: bool = True) -> Agent
     except ValidationError as exc:
         raise ConfigError(_describe(exc, config_path)) from None
     _check_transport_security(config.api, config_path)
+    _check_found_ids(config, config_path)
     return config
+
+
+def _check_found_ids(config: AgentConfig, path: Path) -> None:
+    """Ids filled from globs must not clash with each other or with a literal id."""
+    tables = [(server.id, server.log) for server in config.servers]
+    clashes = globs.expand(tables).clashes
+    if clashes:
+        raise ConfigError(
+            "\n".join(
+                f"{path}: servers.{c.dropped.table}.id: {c.dropped.server_id!r} for "
+                f"{c.dropped.path} is also the id of {c.kept.path} (servers.{c.kept.table})"
+                for c in clashes
+            )
+        )
 
 
 def _read_toml(path: Path, *, require_file: bool) -> dict[str, Any]:
