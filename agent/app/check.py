@@ -1,9 +1,10 @@
 """``serverops-agent check``: is this host ready to ship? A pass/fail list, nothing sent.
 
 Checks, each independent so one failure does not hide the others:
-config valid; each server's log readable (or its directory, if the server has not started
-yet); the state directory writable; a token present and shaped like a ServerOps token; the
-API reachable (DNS, TCP, TLS with certificate verification) and the token accepted.
+config valid; the servers each ``log`` glob matches (path and id); each server's log
+readable (or its directory, if the server has not started yet); the state directory
+writable; a token present and shaped like a ServerOps token; the API reachable (DNS,
+TCP, TLS with certificate verification) and the token accepted.
 
 The token is tested without storing anything: an empty JSON object is POSTed to
 ``/logs``. The API requires ``level`` and ``message``, so a valid token gets
@@ -33,6 +34,7 @@ from agent.errors import AgentError, ConfigError, RetryableShipError
 from agent.ship.options import transport_for
 from agent.ship.retry import parse_error
 from agent.ship.transport import Answer, Transport
+from agent.sources import globs
 from agent.state.statedir import ensure_state_dir
 
 
@@ -50,13 +52,35 @@ def run_checks(config: AgentConfig, *, transport: Transport | None = None) -> li
     """Run every check; never raises for a failing check. ``transport`` replaces the
     daemon's (and the DNS lookup) in tests."""
     results = [CheckResult("config", True, "valid")]
-    results += [_check_log(server.id, server.log) for server in config.servers]
+    results += _check_servers(config)
     if not config.servers:
         results.append(CheckResult("servers", False, "no [[servers]] configured"))
     results.append(_check_state_dir(config.state.dir))
     token_result, token = _check_token(config)
     results.append(token_result)
     results += _check_api(config, token, transport)
+    return results
+
+
+def _check_servers(config: AgentConfig) -> list[CheckResult]:
+    """Each glob's matches (paths and ids), then each server found, as the daemon would."""
+    expansion = globs.expand([(server.id, server.log) for server in config.servers])
+    results = []
+    for table, server in enumerate(config.servers):
+        if not globs.is_glob(server.log):
+            continue
+        found = [f"{m.server_id} ({m.path})" for m in expansion.matches if m.table == table]
+        detail = f"{server.log}: {len(found)} server(s) found"
+        if not found:
+            detail += "; servers that appear later are found while the agent runs"
+        results.append(
+            CheckResult(f"servers.{table}", True, "; ".join([detail, *found]), warning=not found)
+        )
+    results += [_check_log(match.server_id, match.path) for match in expansion.matches]
+    results += [
+        CheckResult(f"log {m.path}", False, f"id {m.server_id!r} is not a valid server id")
+        for m in expansion.invalid
+    ]
     return results
 
 

@@ -3,7 +3,8 @@
 Works while the daemon runs: the database is opened read-only through
 :class:`agent.state.spool_reader.SpoolReader`, which counts with the spool's own queries (so the
 bytes shown are the bytes the cap counts). No SQL here. Per server: entries pending, bytes of
-log not yet read (lag), and the checkpoint; overall: dead-lettered entries and what the
+log not yet read (lag), and the checkpoint, for every server the config stands for (each
+file a ``log`` glob matches now, with its filled id); overall: dead-lettered entries and what the
 daemon last published about itself (last success, last error, sending paused and why).
 """
 
@@ -13,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.app.config import AgentConfig, ServerConfig
+from agent.app.config import AgentConfig
 from agent.app.wiring import spool_options
 from agent.model import Checkpoint
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
+from agent.sources import globs
 from agent.state.spool_reader import SpoolReader
 
 STALE_AFTER_SECONDS = 60.0  # the daemon publishes every few seconds; older means not running
@@ -71,12 +73,18 @@ def read_status(config: AgentConfig) -> StatusReport:
         stats = spool.stats()
         pending = spool.pending_by_server()
         daemon = spool.daemon_status()
-        checkpoints = {server.id: spool.checkpoint(server.id) for server in config.servers}
+        found = globs.expand([(server.id, server.log) for server in config.servers]).matches
+        checkpoints = {match.server_id: spool.checkpoint(match.server_id) for match in found}
     return StatusReport(
         database=path,
         servers=[
-            _server_status(server, pending.get(server.id, 0), checkpoints[server.id])
-            for server in config.servers
+            _server_status(
+                match.server_id,
+                match.path,
+                pending.get(match.server_id, 0),
+                checkpoints[match.server_id],
+            )
+            for match in found
         ],
         pending=stats.depth,
         spool_bytes=stats.bytes,
@@ -87,11 +95,11 @@ def read_status(config: AgentConfig) -> StatusReport:
 
 
 def _server_status(
-    server: ServerConfig, pending: int, checkpoint: Checkpoint | None
+    server_id: str, log: Path, pending: int, checkpoint: Checkpoint | None
 ) -> ServerStatus:
-    status = ServerStatus(server.id, server.log, pending=pending)
+    status = ServerStatus(server_id, log, pending=pending)
     try:
-        with server.log.open("rb") as file:
+        with log.open("rb") as file:
             head = file.read(FINGERPRINT_BYTES)
             status.file_size = file.seek(0, 2)
     except OSError:
