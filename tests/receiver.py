@@ -86,6 +86,9 @@ class ReceiverState:
         self.first_accepted_at: float | None = None
         self.last_accepted_at: float | None = None
         self.order: list[str] | None = None  # set to [] to record the arrival order
+        self.by_server: collections.Counter[str] = collections.Counter()  # accepted, per server
+        # Set to [] to keep (server_id, message, arrival time.time()) of each accepted entry.
+        self.messages: list[tuple[str, str, float]] | None = None
 
     def answer(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes, bytes] | None:
         """(status, extra header lines, body) for one POST /logs, or None to drop it."""
@@ -125,6 +128,9 @@ class ReceiverState:
             return _error(400, "bad_request", "invalid entry")
         self.accepted[key] += 1
         self.accepted_total += 1
+        self.by_server[str(meta.get("server_id"))] += 1
+        if self.messages is not None:
+            self.messages.append((str(meta.get("server_id")), str(doc["message"]), time.time()))
         now = time.monotonic()
         self.first_accepted_at = self.first_accepted_at or now
         self.last_accepted_at = now
