@@ -131,7 +131,7 @@ class Spool:
         self._by_server: dict[str, list[int]] = {
             server: [size, top] for server, size, top in schema.bytes_by_server(self._db)
         }
-        self._full = False
+        self._full = self._bytes >= options.max_bytes  # a full spool stays full on reopen
         self._listeners: list[Callable[[], None]] = []
         self._update_gauges()
 
