@@ -71,3 +71,13 @@ def test_status_shows_every_server_found(tmp_path: Path) -> None:
     lag = log.stat().st_size - 10
     assert f"server mc-alpha: 3 pending, lag {lag} bytes, log {log}" in result.output
     assert "server mc-beta: 0 pending" in result.output
+
+
+def test_backfill_takes_an_id_filled_from_a_glob(tmp_path: Path) -> None:
+    """backfill --server-id accepts a server a glob stands for (not only literal ids)."""
+    config = write_config(tmp_path)
+    log = tmp_path / "volumes" / "alpha" / "logs" / "latest.log"
+    args = ["backfill", str(log), "--config", str(config), "--server-id", "mc-alpha", "--dry-run"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert '"server_id":"mc-alpha"' in result.output.replace(" ", "")

@@ -364,11 +364,14 @@ class Spool:
     def _count_appended(self, rows: Sequence[tuple[str, str, bytes]], last_id: int) -> None:
         """Per-server bytes and highest id (one executemany: ids run up to ``last_id``)."""
         first_id = last_id - len(rows) + 1
+        appended: dict[str, int] = {}
         for offset, row in enumerate(rows):
             held = self._by_server.setdefault(row[1], [0, 0])
             held[0] += record_size(*row)
             held[1] = first_id + offset
-            self._metrics.server_entries_spooled.labels(row[1]).inc()
+            appended[row[1]] = appended.get(row[1], 0) + 1
+        for server_id, count in appended.items():
+            self._metrics.server_entries_spooled.labels(server_id).inc(count)
 
     def _count_removed(self, records: Sequence[SpooledRecord]) -> None:
         for record in records:
