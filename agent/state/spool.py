@@ -25,8 +25,9 @@ transactions, and because entries and their checkpoint commit together that only
 both (the lines are read again) or forgets an ack (one duplicate, same event_id).
 ``FULL`` fsyncs every commit; bench/README.md "## ship" has the measured cost.
 
-Row ids come from ``AUTOINCREMENT`` so they only grow: the uploader takes records "after
-the last id it took" and may rely on that even when the table was emptied.
+Row ids come from ``AUTOINCREMENT`` so they only grow: the uploader takes each server's
+records "after the last id it took of that server" and may rely on that even when the
+table was emptied.
 
 The tables, the schema version and the figures a read-only reader must compute the same
 way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schema.py``;
