@@ -22,6 +22,11 @@ FILE_CUT_SHORT = "file.cut_short"  # a .gz ends mid-stream: its readable part wa
 FILE_EMPTY = "file.empty"  # a rolled file holds no bytes: nothing to read
 FILE_DRAIN_FAILED = "file.drain_failed"  # reading a rotated live file to its end failed
 FILE_READ = "file.read"  # debug: a file opened for reading, and each read (bytes, offsets)
+# A glob's servers (agent/sources/tail/servers.py):
+SERVER_FOUND = "server.found"  # a server matched a glob: followed from now on
+SERVER_RELEASED = "server.released"  # its folder went away: files closed, checkpoints kept
+SERVER_ID_CLASH = "server.id_clash"  # two matches, one id: the first seen wins
+SERVER_ID_INVALID = "server.id_invalid"  # a filled id is not a valid server id: not followed
 
 # -- state: the spool (agent/state) -------------------------------------------------------
 SPOOL_FULL = "spool.full"  # the spool reached its cap: reading pauses (the log is the buffer)

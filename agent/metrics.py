@@ -90,6 +90,23 @@ class Metrics:
         self.ship_concurrency = Gauge(
             f"{PREFIX}_ship_concurrency", "The adaptive concurrency limit now", registry=r
         )
+        # -- per server (issue 12): lines_read and entries are per server too; every series
+        # labelled server_id is dropped by forget_server() when a server is released.
+        self.server_entries_spooled = Counter(
+            f"{PREFIX}_server_entries_spooled",
+            "Entries written to the spool, per server",
+            ["server_id"],
+            registry=r,
+        )
+        self.server_lag_bytes = Gauge(
+            f"{PREFIX}_server_lag_bytes",
+            "Bytes of the server's live log file not read yet",
+            ["server_id"],
+            registry=r,
+        )
+        self.servers_followed = Gauge(
+            f"{PREFIX}_servers_followed", "Servers followed (found by globs included)", registry=r
+        )
 
     def total(self, metric: Counter | Gauge) -> float:
         """The current value of one of these metrics, summed over its label values."""
@@ -114,6 +131,20 @@ class Metrics:
                 if sample.name in (family.name, f"{family.name}_total"):
                     values[tuple(sorted(sample.labels.items()))] = sample.value
         return values
+
+    def forget_server(self, server_id: str) -> None:
+        """Drop every series of a released server, so the cardinality follows the servers."""
+        for metric in vars(self).values():
+            if not isinstance(metric, Counter | Gauge):
+                continue
+            label_sets = {
+                tuple(sample.labels.values())  # in the metric's label order, as remove() wants
+                for family in metric.collect()
+                for sample in family.samples
+                if sample.labels.get("server_id") == server_id
+            }
+            for values in label_sets:
+                metric.remove(*values)
 
     def serve(self, address: str, port: int) -> None:
         """Expose /metrics over HTTP on address:port (a daemon thread)."""

@@ -54,7 +54,7 @@ class LatencySink:
             if match:
                 self.latencies.append(now - float(match[1]))
 
-    def has_room(self) -> bool:
+    def has_room(self, server_id: str | None = None) -> bool:
         return True
 
     def wait_for_room(self, timeout: float | None = None) -> bool:

@@ -94,6 +94,9 @@ class ReceiverState:
         self.order: list[str] | None = None  # set to [] to record the arrival order
         self.duplicate_times: list[float] = []  # monotonic times an event_id was stored again
         self.bodies: list[dict[str, Any]] | None = None  # set to [] to keep accepted bodies
+        self.by_server: collections.Counter[str] = collections.Counter()  # accepted, per server
+        # Set to [] to keep (server_id, message, arrival time.time()) of each accepted entry.
+        self.messages: list[tuple[str, str, float]] | None = None
 
     def answer(self, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes, bytes] | None:
         """(status, extra header lines, body) for one POST /logs, or None to drop it."""
@@ -137,6 +140,9 @@ class ReceiverState:
             return _error(400, "bad_request", "invalid entry")
         self.accepted[key] += 1
         self.accepted_total += 1
+        self.by_server[str(meta.get("server_id"))] += 1
+        if self.messages is not None:
+            self.messages.append((str(meta.get("server_id")), str(doc["message"]), time.time()))
         now = time.monotonic()
         if self.accepted[key] > 1:  # stored before answering: a late answer makes duplicates
             self.duplicate_times.append(now)

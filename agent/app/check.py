@@ -1,8 +1,9 @@
 """``serverops-agent check``: is this host ready to ship? A pass/fail list, nothing sent.
 
 Checks, each independent so one failure does not hide the others:
-config valid; each server's log readable (or its directory, if the server has not started
-yet); the state directory writable; a token that passes the daemon's own rule
+config valid; the servers each ``log`` glob matches (path and id); each server's log
+readable (or its directory, if the server has not started yet); the state directory
+writable; a token that passes the daemon's own rule
 (:func:`agent.ship.auth.validate_token`), with the source it was read from named
 (``--token-file``, the systemd credential in ``$CREDENTIALS_DIRECTORY``, or what ``run``
 reads); the API reachable (DNS, TCP, TLS with certificate verification) and the token
@@ -47,6 +48,7 @@ from agent.ship.options import transport_for
 from agent.ship.proxy import choose_proxy
 from agent.ship.retry import parse_error
 from agent.ship.transport import Answer, Transport
+from agent.sources import globs
 from agent.state.statedir import ensure_state_dir
 
 
@@ -72,13 +74,35 @@ def run_checks(
     daemon's (and the DNS lookup) in tests; ``token_file`` (``--token-file``, ``-`` for
     standard input) replaces the config's token source."""
     results = [CheckResult("config", True, "valid")]
-    results += [_check_log(server.id, server.log) for server in config.servers]
+    results += _check_servers(config)
     if not config.servers:
         results.append(CheckResult("servers", False, "no [[servers]] configured"))
     results.append(_check_state_dir(config.state.dir))
     token_result, token = _check_token(config, token_file)
     results.append(token_result)
     results += _check_api(config, token, transport)
+    return results
+
+
+def _check_servers(config: AgentConfig) -> list[CheckResult]:
+    """Each glob's matches (paths and ids), then each server found, as the daemon would."""
+    expansion = globs.expand([(server.id, server.log) for server in config.servers])
+    results = []
+    for table, server in enumerate(config.servers):
+        if not globs.is_glob(server.log):
+            continue
+        found = [f"{m.server_id} ({m.path})" for m in expansion.matches if m.table == table]
+        detail = f"{server.log}: {len(found)} server(s) found"
+        if not found:
+            detail += "; servers that appear later are found while the agent runs"
+        results.append(
+            CheckResult(f"servers.{table}", True, "; ".join([detail, *found]), warning=not found)
+        )
+    results += [_check_log(match.server_id, match.path) for match in expansion.matches]
+    results += [
+        CheckResult(f"log {m.path}", False, f"id {m.server_id!r} is not a valid server id")
+        for m in expansion.invalid
+    ]
     return results
 
 

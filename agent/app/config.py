@@ -26,7 +26,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.app.logsetup import LogFormat
@@ -38,11 +46,12 @@ from agent.ship.auth import TOKEN_PATTERN, validate_token
 from agent.ship.proxy import check_proxy_url
 from agent.ship.tls import check_ca_file
 from agent.ship.urls import check_url, is_loopback_host
+from agent.sources import globs
+from agent.sources.globs import SERVER_ID_PATTERN  # noqa: F401  (cli imports it from here)
 
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
 CONFIG_PATH_ENV = "SERVEROPS_AGENT_CONFIG"
 TOKEN_ENV = "SERVEROPS_TOKEN"
-SERVER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 ApiLevel = Literal["debug", "info", "warn", "error"]
 
 
@@ -145,7 +154,7 @@ class PatternConfig(Section):
 class ServerConfig(Section):
     """One ``[[servers]]`` entry: a Minecraft server whose log is followed."""
 
-    id: str = Field(pattern=SERVER_ID_PATTERN)
+    id: str  # a server id, or with a glob log a template: "{1}" is what the first * matched
     log: Path
     timezone: str | None = None  # None: the host's timezone
     encoding: str | None = None  # fallback for lines that are not UTF-8; None: detect per file
@@ -172,6 +181,11 @@ class ServerConfig(Section):
         except LookupError as exc:
             raise ValueError(f"unknown encoding {name!r}") from exc
         return name
+
+    @model_validator(mode="after")
+    def _id_fits_log(self) -> ServerConfig:
+        globs.check_pattern(self.id, self.log)  # ValueError names the key (id or log)
+        return self
 
 
 class ReaderConfig(Section):
@@ -262,7 +276,7 @@ class AgentConfig(BaseSettings):
     @field_validator("servers")
     @classmethod
     def _unique_ids(cls, servers: list[ServerConfig]) -> list[ServerConfig]:
-        ids = [server.id for server in servers]
+        ids = [server.id for server in servers if not globs.is_template(server.id)]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"duplicate server id(s) {', '.join(duplicates)}")
@@ -286,7 +300,22 @@ def load_config(path: Path | None = None, *, require_file: bool = True) -> Agent
     except ValidationError as exc:
         raise ConfigError(_describe(exc, config_path)) from None
     _check_transport_security(config.api, config_path)
+    _check_found_ids(config, config_path)
     return config
+
+
+def _check_found_ids(config: AgentConfig, path: Path) -> None:
+    """Ids filled from globs must not clash with each other or with a literal id."""
+    tables = [(server.id, server.log) for server in config.servers]
+    clashes = globs.expand(tables).clashes
+    if clashes:
+        raise ConfigError(
+            "\n".join(
+                f"{path}: servers.{c.dropped.table}.id: {c.dropped.server_id!r} for "
+                f"{c.dropped.path} is also the id of {c.kept.path} (servers.{c.kept.table})"
+                for c in clashes
+            )
+        )
 
 
 def _read_toml(path: Path, *, require_file: bool) -> dict[str, Any]:

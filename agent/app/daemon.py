@@ -56,10 +56,16 @@ _RESTART_KEYS = ("api", "state", "spool", "metrics")
 class TailerThread:
     """The tailer running in a thread, restartable with new sources (SIGHUP)."""
 
-    def __init__(self, config: AgentConfig, sink: Sink, store: CheckpointStore) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        sink: Sink,
+        store: CheckpointStore,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._sink = sink
         self._store = store
-        self._tailer = Tailer(build_sources(config), sink, store)
+        self._tailer = Tailer(build_sources(config), sink, store, metrics=metrics)
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="tailer", daemon=True)
 
@@ -113,7 +119,7 @@ class Daemon:
             self.store = self.spool
             self.uploader = build_uploader(config, self.spool, self.metrics)
             self.sink = SpoolSink(self.spool, build_encoder(config, self.metrics, dry_run=False))
-        self.tailer = TailerThread(config, self.sink, self.store)
+        self.tailer = TailerThread(config, self.sink, self.store, self.metrics)
 
     async def run(self) -> int:
         """Run until a stop signal; return the exit code."""
@@ -233,7 +239,7 @@ class Daemon:
         self.tailer.stop()
         self.config = new
         self.sink.encoder = build_encoder(new, self.metrics, dry_run=self.dry_run)
-        self.tailer = TailerThread(new, self.sink, self.store)
+        self.tailer = TailerThread(new, self.sink, self.store, self.metrics)
         self.tailer.start()
         log.info("%s: following %d server(s)", events.CONFIG_RELOADED, len(new.servers))
         self.notifier.ready(f"following {len(new.servers)} server(s)")

@@ -11,6 +11,9 @@ Health, which is also the exit code (:class:`Health`): 0 healthy; 1 degraded (se
 paused, stalled, or dead letters waiting); 3 not running. Unreadable state (another
 user's state dir, a path that is not a directory, a damaged database) raises
 :class:`agent.errors.UnreadableStateError`, exit 2, as a usage error does.
+
+Per server: entries pending, bytes of log not yet read (lag), and the checkpoint, for every
+server the config stands for (each file a ``log`` glob matches now, with its filled id).
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from typing import Any
 
 import orjson
 
-from agent.app.config import AgentConfig, ServerConfig
+from agent.app.config import AgentConfig
 from agent.app.wiring import spool_options
 from agent.errors import SpoolError, UnreadableStateError
 from agent.model import Checkpoint
 from agent.parse.fingerprint import FINGERPRINT_BYTES, matches
+from agent.sources import globs
 from agent.state import lock
 from agent.state.deadletter import DEAD_LETTER_FILE, count_dead_letters
 from agent.state.spool import SpoolStats
@@ -139,7 +143,10 @@ def read_status(config: AgentConfig) -> StatusReport:
     """
     state_dir = config.state.dir
     options = spool_options(config)
-    report = StatusReport(options.path, [_server_status(s, 0, None) for s in config.servers])
+    found = globs.expand([(server.id, server.log) for server in config.servers]).matches
+    report = StatusReport(
+        options.path, [_server_status(m.server_id, m.path, 0, None) for m in found]
+    )
     if not state_dir.exists():
         return report  # the agent never ran here: not running, nothing to show
     _check_readable(state_dir)
@@ -147,10 +154,11 @@ def read_status(config: AgentConfig) -> StatusReport:
     report.dead_letters_waiting = count_dead_letters(state_dir / DEAD_LETTER_FILE)
     if not options.path.exists():
         return report
-    stats, pending, daemon, checkpoints = _read_spool(config)
+    ids = [match.server_id for match in found]
+    stats, pending, daemon, checkpoints = _read_spool(config, ids)
     report.servers = [
-        _server_status(server, pending.get(server.id, 0), checkpoints[server.id])
-        for server in config.servers
+        _server_status(m.server_id, m.path, pending.get(m.server_id, 0), checkpoints[m.server_id])
+        for m in found
     ]
     report.pending, report.spool_bytes = stats.depth, stats.bytes
     report.dead_lettered = stats.dead_lettered
@@ -166,7 +174,7 @@ def _check_readable(state_dir: Path) -> None:
 
 
 def _read_spool(
-    config: AgentConfig,
+    config: AgentConfig, server_ids: list[str]
 ) -> tuple[SpoolStats, dict[str, int], DaemonStatus, dict[str, Checkpoint | None]]:
     options = spool_options(config)
     try:
@@ -175,18 +183,18 @@ def _read_spool(
                 spool.stats(),
                 spool.pending_by_server(),
                 spool.daemon_status(),
-                {server.id: spool.checkpoint(server.id) for server in config.servers},
+                {server_id: spool.checkpoint(server_id) for server_id in server_ids},
             )
     except SpoolError as exc:
         raise UnreadableStateError(str(exc)) from exc
 
 
 def _server_status(
-    server: ServerConfig, pending: int, checkpoint: Checkpoint | None
+    server_id: str, log: Path, pending: int, checkpoint: Checkpoint | None
 ) -> ServerStatus:
-    status = ServerStatus(server.id, server.log, pending=pending)
+    status = ServerStatus(server_id, log, pending=pending)
     try:
-        with server.log.open("rb") as file:
+        with log.open("rb") as file:
             head = file.read(FINGERPRINT_BYTES)
             status.file_size = file.seek(0, 2)
     except OSError:

@@ -7,6 +7,7 @@ Nothing here parses or sends; it builds components and connects them. Both sinks
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from agent.metrics import Metrics
 from agent.parse.dates import load_timezone
 from agent.parse.patterns import Patterns
 from agent.parse.reader import ReaderOptions
+from agent.sources import globs
 from agent.sources.tail.source import ReadFrom, ServerSource
 from agent.state import statedir
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
@@ -58,6 +60,18 @@ def build_encoder(config: AgentConfig, metrics: Metrics, *, dry_run: bool) -> En
 def build_sources(config: AgentConfig) -> list[ServerSource]:
     """One followed log per ``[[servers]]`` entry."""
     return [_source(server, config) for server in config.servers]
+
+
+def found_sources(config: AgentConfig) -> list[ServerSource]:
+    """The servers the config stands for now, each ``log`` glob expanded (for ``backfill``,
+    which picks one server by id; the daemon's tailer expands the globs itself, again and
+    again, as servers come and go)."""
+    sources = build_sources(config)
+    found = globs.expand([(source.server_id, source.path) for source in sources]).matches
+    return [
+        dataclasses.replace(sources[match.table], server_id=match.server_id, path=match.path)
+        for match in found
+    ]
 
 
 def _source(server: ServerConfig, config: AgentConfig) -> ServerSource:

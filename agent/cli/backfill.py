@@ -38,9 +38,9 @@ from agent.app.config import SERVER_ID_PATTERN, AgentConfig, load_config
 from agent.app.logsetup import LogFormat, configure_logging
 from agent.app.wiring import (
     build_encoder,
-    build_sources,
     build_uploader,
     ensure_state_dir,
+    found_sources,
     open_spool,
 )
 from agent.backfill.dryrun import run_dry
@@ -161,7 +161,7 @@ def _config(path: Path | None, *, dry_run: bool) -> AgentConfig | None:
 
 
 def _server_id(given: str | None, config: AgentConfig | None) -> str:
-    servers = [server.id for server in config.servers] if config else []
+    servers = [source.server_id for source in found_sources(config)] if config else []
     if given is None:
         if len(servers) > 1:
             raise _usage_error(f"--server-id is needed: the config has {', '.join(servers)}")
@@ -177,7 +177,7 @@ def _reader_options(server: str, timezone: str | None, config: AgentConfig | Non
     """The configured server's reader options (encoding, zone, limits); --timezone wins."""
     options = ReaderOptions(detect_encoding=True)  # no config: no encoding set
     if config is not None:
-        sources = [s for s in build_sources(config) if s.server_id == server]
+        sources = [s for s in found_sources(config) if s.server_id == server]
         if sources:
             options = sources[0].options
     if timezone is None and options.timezone is not None:

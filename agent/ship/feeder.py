@@ -1,10 +1,16 @@
 """The feeder: spool -> queue, in batches by id, with a bound on records in memory.
 
-It takes up to ``batch_size`` records with ids above the last one taken, and never holds
+It takes up to ``batch_size`` records not taken yet, and never holds
 more than ``max_pending`` records in memory (queued, in flight or waiting to retry), so
 memory does not grow with the backlog. When the spool is empty it waits for an append
 (the spool's listener wakes it from any thread) or ``batch_linger_seconds``, whichever
 comes first.
+
+Fairness between servers: a batch is taken with :meth:`Spool.take_fair`, each server
+with records waiting getting its part (in spool order within a server, alternating
+between servers), so a server with a large backlog delays another's entries by one turn,
+not by its whole backlog. The cursor is therefore one per server: the id of each
+server's last record taken.
 
 ``pending`` counts records taken and not yet settled; every record taken is settled once
 by :meth:`Feeder.settled` (accepted, dead-lettered, or released unsent on stop: it is
@@ -49,7 +55,7 @@ class Feeder:
         self._batch_size = batch_size
         self._max_pending = max_pending
         self._linger = linger_seconds
-        self._cursor = 0  # the id of the last record taken
+        self._cursors: dict[str, int] = {}  # per server: the id of its last record taken
         self.pending = 0
         self.queue: asyncio.Queue[SpooledRecord | None] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -80,7 +86,6 @@ class Feeder:
                     return
                 await self._sleep_until_woken()
                 continue
-            self._cursor = batch[-1].id
             self.pending += len(batch)
             log.debug(
                 "%s: %d record(s) from the spool, ids %d-%d, %d pending",
@@ -96,7 +101,7 @@ class Feeder:
     async def _take(self, limit: int) -> list[SpooledRecord] | None:
         """A batch, or None after a failed read (reported, then waited out with backoff)."""
         try:
-            batch = self._spool.take(limit, self._cursor)
+            batch = self._spool.take_fair(limit, self._cursors)
         except Exception as exc:
             self._read_failures += 1
             if self._on_error is None or self._read_failures >= MAX_READ_FAILURES:

@@ -2,8 +2,9 @@
 
 Modules: ``files`` (the one reader of a whole file, plain or gzip, into entries: used by
 ``parse``, ``backfill`` and the tailer's catch-up), ``logfiles`` (Minecraft's log-file
-names: which are rolled files, their dates and order; pure), ``tail/`` (follow mode: every
-server's ``latest.log`` through rotation, truncation and restarts).
+names: which are rolled files, their dates and order; pure), ``globs`` (a ``log`` glob and
+its ``id`` template: which servers a ``[[servers]]`` table stands for), ``tail/`` (follow
+mode: every server's ``latest.log`` through rotation, truncation and restarts).
 
 Sources never store a checkpoint: they hand entries with the checkpoint they complete to a
 :class:`agent.sources.tail.sink.Sink`, which commits both at once.

@@ -58,6 +58,8 @@ _TABLES = (
     """CREATE TABLE IF NOT EXISTS server_contexts (
            server_id TEXT PRIMARY KEY,
            snapshot TEXT NOT NULL)""",
+    # Each server's records in id order: the uploader takes them server by server (fairness).
+    "CREATE INDEX IF NOT EXISTS entries_by_server ON entries (server_id, id)",
 )
 
 # The SQL twin of record_size(): LENGTH() counts a BLOB's bytes and a TEXT's characters,
@@ -82,6 +84,13 @@ def count_entries(db: sqlite3.Connection) -> tuple[int, int]:
 def pending_by_server(db: sqlite3.Connection) -> dict[str, int]:
     """Records waiting in the spool, per server_id (servers with none are absent)."""
     return dict(db.execute("SELECT server_id, COUNT(*) FROM entries GROUP BY server_id"))
+
+
+def bytes_by_server(db: sqlite3.Connection) -> list[tuple[str, int, int]]:
+    """(server_id, bytes as :func:`record_size` counts them, highest id) per server."""
+    return db.execute(
+        f"SELECT server_id, SUM({_RECORD_SIZE_SQL}), MAX(id) FROM entries GROUP BY server_id"
+    ).fetchall()
 
 
 def latest_checkpoint(db: sqlite3.Connection, server_id: str) -> Checkpoint | None:

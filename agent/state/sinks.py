@@ -54,9 +54,10 @@ class SpoolSink:
             context = None
         self._spool.append(records, checkpoint, as_latest=self._as_latest, context=context)
 
-    def has_room(self) -> bool:
-        """False while the spool is at its cap: the tailer pauses (backpressure)."""
-        return self._spool.has_room()
+    def has_room(self, server_id: str | None = None) -> bool:
+        """False while the spool is at its cap (or ``server_id`` at its share): the tailer
+        pauses (backpressure)."""
+        return self._spool.has_room(server_id)
 
     def wait_for_room(self, timeout: float | None = None) -> bool:
         """Block until the uploader drained the spool below its cap, or timeout."""
@@ -96,7 +97,7 @@ class PrintSink:
             self._out.write(b"\n".join(lines) + b"\n")
             self._out.flush()
 
-    def has_room(self) -> bool:
+    def has_room(self, server_id: str | None = None) -> bool:
         """Always: nothing is stored."""
         return True
 

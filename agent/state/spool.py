@@ -13,6 +13,13 @@ Invariants kept here (shared/DESIGN.md 1–3):
   already read those lines), but reports whether there is room left; the tailer stops
   reading while :meth:`has_room` is False, so the log file is the buffer and memory and
   disk stay bounded.
+* Fairness between servers (many servers, one spamming): ``has_room(server_id)`` is also
+  True while that server holds less than its share, ``max_bytes`` divided by the number
+  of servers with entries spooled (itself included). A spamming server fills the cap and
+  then only its share; the others keep reading up to theirs. So the spool can exceed
+  ``max_bytes`` by the quiet servers' shares: less than ``max_bytes`` more in all.
+  :meth:`take_fair` gives the sending side the same turns: each server with records not
+  taken yet gets its part of a batch, oldest first.
 
 Durability: WAL with ``synchronous=NORMAL`` by default. A process crash (kill -9) loses
 no committed transaction in WAL mode whatever the setting; a power cut can lose the last
@@ -20,8 +27,9 @@ transactions, and because entries and their checkpoint commit together that only
 both (the lines are read again) or forgets an ack (one duplicate, same event_id).
 ``FULL`` fsyncs every commit; bench/README.md "## ship" has the measured cost.
 
-Row ids come from ``AUTOINCREMENT`` so they only grow: the uploader takes records "after
-the last id it took" and may rely on that even when the table was emptied.
+Row ids come from ``AUTOINCREMENT`` so they only grow: the uploader takes each server's
+records "after the last id it took of that server" and may rely on that even when the
+table was emptied.
 
 The tables, the schema version and the figures a read-only reader must compute the same
 way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schema.py``;
@@ -30,6 +38,7 @@ way (bytes against the cap, latest checkpoint, dead-letter count) are in ``schem
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -122,7 +131,11 @@ class Spool:
         self._room = threading.Condition(self._lock)
         self._db = schema.open_database(options.path, options.synchronous)
         self._depth, self._bytes = schema.count_entries(self._db)
-        self._full = False
+        # Per server with records: (bytes, highest id). Bounded by the servers spooling.
+        self._by_server: dict[str, list[int]] = {
+            server: [size, top] for server, size, top in schema.bytes_by_server(self._db)
+        }
+        self._full = self._bytes >= options.max_bytes  # a full spool stays full on reopen
         self._listeners: list[Callable[[], None]] = []
         self._update_gauges()
 
@@ -156,6 +169,7 @@ class Spool:
                     self._db.executemany(
                         "INSERT INTO entries (event_id, server_id, body) VALUES (?, ?, ?)", rows
                     )
+                    last_id = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
                     if checkpoint is not None:
                         self._save_checkpoint(checkpoint, as_latest=as_latest)
                     if context is not None and checkpoint is not None:
@@ -167,6 +181,7 @@ class Spool:
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {exc}") from exc
             self._depth += len(rows)
             self._bytes += added
+            self._count_appended(rows, last_id)
             if checkpoint is not None:
                 log.debug(
                     "%s: %s %s at offset %d with %d entries",
@@ -205,16 +220,24 @@ class Spool:
                     f"spool: cannot write status to {self.options.path}: {exc}"
                 ) from exc
 
-    def has_room(self) -> bool:
-        """True while the spool holds less than its byte cap."""
+    def has_room(self, server_id: str | None = None) -> bool:
+        """True while the spool holds less than its byte cap, or ``server_id`` less than
+        its share of it (module docstring)."""
         with self._lock:
-            return not self._full
+            return not self._full or (server_id is not None and self._below_share(server_id))
 
     def wait_for_room(self, timeout: float | None = None) -> bool:
-        """Block until the spool has room (or timeout); returns :meth:`has_room`."""
+        """Block until the spool has room or records were removed (a server may be below
+        its share again), or timeout; returns :meth:`has_room`."""
         with self._room:
-            self._room.wait_for(lambda: not self._full, timeout)
+            if self._full:
+                self._room.wait(timeout)
             return not self._full
+
+    def _below_share(self, server_id: str) -> bool:
+        held = self._by_server.get(server_id)
+        servers = len(self._by_server) + (held is None)
+        return held is None or held[0] < self.options.max_bytes // servers
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (from the appending thread) after each append of records."""
@@ -275,6 +298,41 @@ class Spool:
             ).fetchall()
         return [SpooledRecord(*row) for row in rows]
 
+    def take_fair(self, limit: int, cursors: dict[str, int]) -> list[SpooledRecord]:
+        """Up to ``limit`` records not taken yet, each server getting its turn.
+
+        ``cursors`` holds, per server, the id of its last record taken; it is updated,
+        and servers with nothing spooled are dropped from it (so it stays bounded). The
+        servers with records after their cursor share ``limit`` (at least one record
+        each, those with the oldest record first); the batch alternates between them, so
+        a server with a million records spooled delays another's by one turn at most.
+        """
+        with self._lock:
+            for server in [s for s in cursors if s not in self._by_server]:
+                del cursors[server]
+            ready = sorted(
+                (cursors.get(s, 0), s)
+                for s, (_, top) in self._by_server.items()
+                if top > cursors.get(s, 0)
+            )
+            if not ready:
+                return []
+            share = max(1, limit // len(ready))
+            turns = [self._take_server(s, after, share) for after, s in ready[:limit]]
+        batch = [record for round_ in itertools.zip_longest(*turns) for record in round_ if record]
+        for records in turns:
+            if records:
+                cursors[records[-1].server_id] = records[-1].id
+        return batch
+
+    def _take_server(self, server_id: str, after_id: int, limit: int) -> list[SpooledRecord]:
+        rows = self._db.execute(
+            "SELECT id, event_id, server_id, body FROM entries"
+            " WHERE server_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (server_id, after_id, limit),
+        ).fetchall()
+        return [SpooledRecord(*row) for row in rows]
+
     def ack(self, records: Sequence[SpooledRecord]) -> None:
         """Remove records the API accepted (one transaction)."""
         self._remove(records, dead_lettered=False)
@@ -316,9 +374,12 @@ class Spool:
             if cursor.rowcount == len(ids):
                 self._depth -= len(ids)
                 self._bytes -= sum(r.size for r in records)
+                self._count_removed(records)
             else:  # acked twice (cannot happen through the uploader): recount
                 self._recount()
             self._check_full()
+            if self._full:
+                self._room.notify_all()  # a server may be below its share again
 
     def _save_checkpoint(self, checkpoint: Checkpoint, *, as_latest: bool = True) -> None:
         if not as_latest:
@@ -340,6 +401,29 @@ class Spool:
 
     def _recount(self) -> None:
         self._depth, self._bytes = schema.count_entries(self._db)
+        self._by_server = {
+            server: [size, top] for server, size, top in schema.bytes_by_server(self._db)
+        }
+
+    def _count_appended(self, rows: Sequence[tuple[str, str, bytes]], last_id: int) -> None:
+        """Per-server bytes and highest id (one executemany: ids run up to ``last_id``)."""
+        first_id = last_id - len(rows) + 1
+        appended: dict[str, int] = {}
+        for offset, row in enumerate(rows):
+            held = self._by_server.setdefault(row[1], [0, 0])
+            held[0] += record_size(*row)
+            held[1] = first_id + offset
+            appended[row[1]] = appended.get(row[1], 0) + 1
+        for server_id, count in appended.items():
+            self._metrics.server_entries_spooled.labels(server_id).inc(count)
+
+    def _count_removed(self, records: Sequence[SpooledRecord]) -> None:
+        for record in records:
+            held = self._by_server.get(record.server_id)
+            if held is not None:
+                held[0] -= record.size
+                if held[0] <= 0:
+                    del self._by_server[record.server_id]
 
     def _check_full(self) -> None:
         """Flip the full flag (caller holds the lock); warn once per episode."""

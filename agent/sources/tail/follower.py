@@ -129,6 +129,15 @@ class Follower:
         """
         return None if self._live is None else self._live.flush_deadline()
 
+    def lag_bytes(self) -> int | None:
+        """Bytes of the live file not read yet (None while no live file is open)."""
+        if self._live is None:
+            return None
+        try:
+            return self._live.unread_bytes()
+        except OSError:
+            return None
+
     def step(self, budget: int = 16 * CHUNK_BYTES) -> bool:
         """Do one bounded slice of work; True if more is ready right away."""
         nothing_open = not self._catch_up.reading and self._live is None

@@ -144,6 +144,10 @@ class LiveFile:
         # waits for its newline (no busy loop on it).
         return None if deadline <= self.flush_checked else deadline
 
+    def unread_bytes(self) -> int:
+        """Bytes of the file after the read position (the server's lag, for metrics)."""
+        return max(0, os.fstat(self._fd).st_size - self.pos)
+
     def shrank_or_rewritten(self) -> bool:
         """True if the file is now shorter than what was read, or its head changed."""
         if os.fstat(self._fd).st_size < self.pos:

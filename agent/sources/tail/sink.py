@@ -43,8 +43,8 @@ class Sink(Protocol):
         and ``context``, the server's parse context at ``checkpoint``, if not None."""
         ...
 
-    def has_room(self) -> bool:
-        """False while the sink is full: the tailer must not read more."""
+    def has_room(self, server_id: str | None = None) -> bool:
+        """False while the sink is full (for ``server_id``): the tailer must not read more."""
         ...
 
     def wait_for_room(self, timeout: float | None = None) -> bool:
@@ -145,7 +145,7 @@ class MemorySink:
         if self._on_deliver is not None:
             self._on_deliver(entries, checkpoint)
 
-    def has_room(self) -> bool:
+    def has_room(self, server_id: str | None = None) -> bool:
         """True unless a test cleared ``room``."""
         return self.room.is_set()
 

@@ -5,6 +5,15 @@ starve another), then sleeps until an inotify event, the next idle-flush deadlin
 polling interval, whichever comes first. While the sink has no room nothing is read: the
 log files are the buffer (shared/DESIGN.md, invariant 3).
 
+Servers come and go when ``log`` is a glob (agent/sources/tail/servers.py): the set is
+scanned again every ``rescan_seconds`` (5 s: some 200 ``stat`` calls for 200 servers, no
+busy polling) and soon after a folder is created, deleted or moved under a glob's fixed
+root (inotify). A released server's file handles and watches are closed and its metric
+series dropped; its checkpoints stay in the store.
+
+Fairness: the sink's room is asked per server (``has_room(server_id)``), so a server that
+filled its share of the spool pauses alone while the others go on reading.
+
 File trouble (missing, unreadable, rotated, truncated) is handled and logged inside the
 followers; an exception from the sink (e.g. the spool cannot write) ends :meth:`run`
 and is raised to the caller: nothing was committed past it, so nothing is lost.
@@ -16,12 +25,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from agent.metrics import Metrics
 from agent.sources.tail.follower import Follower
+from agent.sources.tail.servers import ServerSet
 from agent.sources.tail.sink import CheckpointStore, Sink
 from agent.sources.tail.source import ServerSource
 from agent.sources.tail.watcher import Waker
 
 DEFAULT_POLL_SECONDS = 1.0
+DEFAULT_RESCAN_SECONDS = 5.0
+RESCAN_AFTER_EVENT_SECONDS = 0.2  # a burst of folder events makes one rescan
 
 
 class Tailer:
@@ -36,14 +49,23 @@ class Tailer:
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         use_inotify: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        rescan_seconds: float = DEFAULT_RESCAN_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sink = sink
+        self._store = store
         self._clock = clock
         self._poll = poll_seconds
         self._waker = Waker(use_inotify=use_inotify)
         self._stop = threading.Event()
         self._next_watch = 0.0
-        self.followers = [Follower(source, sink, store, clock=clock) for source in sources]
+        self._servers = ServerSet(sources)
+        self._rescan_every = rescan_seconds
+        self._next_rescan = float("inf")
+        self._metrics = metrics
+        self._next_publish = 0.0
+        self.followers: list[Follower] = []
+        self._add(self._servers.scan().found)
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after its current slice of work."""
@@ -56,6 +78,8 @@ class Tailer:
         try:
             for follower in self.followers:
                 follower.start()
+            if self._servers.dynamic:
+                self._next_rescan = self._clock() + self._rescan_every
             while not self._stopping(stop):
                 self._pass()
         finally:
@@ -67,15 +91,57 @@ class Tailer:
         return self._stop.is_set() or (stop is not None and stop.is_set())
 
     def _pass(self) -> None:
-        if not self._sink.has_room():
-            self._sink.wait_for_room(self._poll)
-            return
+        self._rescan()
         self._rewatch()
+        self._publish_metrics()
         busy = False
+        paused = 0
         for follower in self.followers:
+            if not self._sink.has_room(follower.source.server_id):
+                paused += 1  # its share of the spool is full: the log file is the buffer
+                continue
             busy = follower.step() or busy
-        if not busy:
+        if paused and paused == len(self.followers):
+            self._sink.wait_for_room(self._poll)
+        elif not busy:
             self._waker.wait(self._sleep_seconds())
+
+    # -- servers that come and go ---------------------------------------------------------
+
+    def _rescan(self) -> None:
+        """Look for servers found or gone: when due, or soon after a folder event."""
+        now = self._clock()
+        if self._waker.rescan.is_set():
+            self._waker.rescan.clear()
+            self._next_rescan = min(self._next_rescan, now + RESCAN_AFTER_EVENT_SECONDS)
+        if now < self._next_rescan:
+            return
+        self._next_rescan = now + self._rescan_every
+        changes = self._servers.scan()
+        self._release(set(changes.released))
+        added = self._add(changes.found)
+        for follower in added:
+            follower.start()
+            self._waker.watch(follower.directory)
+
+    def _add(self, sources: Sequence[ServerSource]) -> list[Follower]:
+        store, sink, clock = self._store, self._sink, self._clock
+        added = [Follower(source, sink, store, clock=clock) for source in sources]
+        self.followers.extend(added)
+        return added
+
+    def _release(self, server_ids: set[str]) -> None:
+        if not server_ids:
+            return
+        gone = [f for f in self.followers if f.source.server_id in server_ids]
+        self.followers = [f for f in self.followers if f.source.server_id not in server_ids]
+        still_watched = {f.directory for f in self.followers}
+        for follower in gone:
+            follower.close()
+            if follower.directory not in still_watched:
+                self._waker.unwatch(follower.directory)
+            if self._metrics is not None:
+                self._metrics.forget_server(follower.source.server_id)
 
     def _rewatch(self) -> None:
         """Once per poll interval: watch directories that appeared or were replaced."""
@@ -83,13 +149,27 @@ class Tailer:
         if now < self._next_watch:
             return
         self._next_watch = now + self._poll
+        for root in self._servers.roots:
+            self._waker.watch_root(root)
         for follower in self.followers:
             self._waker.watch(follower.directory)
+
+    def _publish_metrics(self) -> None:
+        """Servers followed and each one's lag, every ``rescan_seconds`` (an fstat each)."""
+        now = self._clock()
+        if self._metrics is None or now < self._next_publish:
+            return
+        self._next_publish = now + self._rescan_every
+        self._metrics.servers_followed.set(len(self.followers))
+        for follower in self.followers:
+            lag = follower.lag_bytes()
+            if lag is not None:
+                self._metrics.server_lag_bytes.labels(follower.source.server_id).set(lag)
 
     def _sleep_seconds(self) -> float:
         now = self._clock()
         deadlines = [d for f in self.followers if (d := f.flush_deadline()) is not None]
-        return max(0.0, min([self._poll, *(d - now for d in deadlines)]))
+        return max(0.0, min([self._poll, self._next_rescan - now, *(d - now for d in deadlines)]))
 
 
 def follow(
@@ -101,5 +181,5 @@ def follow(
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     use_inotify: bool = True,
 ) -> None:
-    """Follow ``servers`` into ``sink`` until ``stop_event`` is set (within one poll)."""
+    """Follow ``servers`` (globs expanded) into ``sink`` until ``stop_event`` is set."""
     Tailer(servers, sink, store, poll_seconds=poll_seconds, use_inotify=use_inotify).run(stop_event)

@@ -6,6 +6,10 @@ still notices growth and rotation within that interval; inotify only makes it fa
 Only the event types the tailer needs are requested from the kernel (modify, create,
 move, delete), so the tailer's own reads (open, access, close) cause no wake-ups.
 Directories are watched, not files, so a watch survives the file being renamed away.
+
+The fixed roots of ``log`` globs are watched too (:meth:`Waker.watch_root`), for folders
+created, deleted or moved there: such an event sets :attr:`Waker.rescan` as well, so the
+tailer looks for new or vanished servers soon instead of at its next periodic rescan.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import threading
 from pathlib import Path
 
 from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -36,13 +43,17 @@ _EVENT_TYPES: list[type[FileSystemEvent]] = [
     FileMovedEvent,
     FileDeletedEvent,
 ]
+_ROOT_EVENT_TYPES: list[type[FileSystemEvent]] = [DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
 
 
 class _WakeHandler(FileSystemEventHandler):
-    def __init__(self, flag: threading.Event) -> None:
+    def __init__(self, flag: threading.Event, also: threading.Event | None = None) -> None:
         self._flag = flag
+        self._also = also
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if self._also is not None:
+            self._also.set()
         self._flag.set()
 
 
@@ -53,7 +64,10 @@ class Waker:
         self._flag = threading.Event()
         self._observer: BaseObserver | None = Observer() if use_inotify else None
         self._handler = _WakeHandler(self._flag)
+        self.rescan = threading.Event()  # set by an event under a glob's root
+        self._root_handler = _WakeHandler(self._flag, self.rescan)
         self._watches: dict[Path, tuple[tuple[int, int], ObservedWatch]] = {}
+        self._roots: dict[Path, tuple[tuple[int, int], ObservedWatch]] = {}
         self._failed: set[Path] = set()
 
     def start(self) -> None:
@@ -70,6 +84,27 @@ class Waker:
 
     def watch(self, directory: Path) -> None:
         """Watch ``directory`` if it exists; re-watch it if it was replaced. Idempotent."""
+        self._watch(directory, self._watches, self._handler, _EVENT_TYPES)
+
+    def watch_root(self, directory: Path) -> None:
+        """Watch a glob's fixed root for folders that come and go (sets :attr:`rescan`)."""
+        self._watch(directory, self._roots, self._root_handler, _ROOT_EVENT_TYPES)
+
+    def unwatch(self, directory: Path) -> None:
+        """Stop watching ``directory`` (a released server's folder)."""
+        known = self._watches.pop(directory, None)
+        self._failed.discard(directory)
+        if known is not None and self._observer is not None:
+            with contextlib.suppress(KeyError, OSError):
+                self._observer.unschedule(known[1])
+
+    def _watch(
+        self,
+        directory: Path,
+        watches: dict[Path, tuple[tuple[int, int], ObservedWatch]],
+        handler: FileSystemEventHandler,
+        event_types: list[type[FileSystemEvent]],
+    ) -> None:
         if self._observer is None:
             return
         try:
@@ -77,7 +112,7 @@ class Waker:
         except OSError:
             return  # not there (yet): polling covers it until it appears
         ident = (stat.st_dev, stat.st_ino)
-        known = self._watches.get(directory)
+        known = watches.get(directory)
         if known is not None and known[0] == ident:
             return
         if known is not None:
@@ -85,9 +120,7 @@ class Waker:
             with contextlib.suppress(KeyError, OSError):
                 self._observer.unschedule(known[1])
         try:
-            handle = self._observer.schedule(
-                self._handler, str(directory), event_filter=_EVENT_TYPES
-            )
+            handle = self._observer.schedule(handler, str(directory), event_filter=event_types)
         except OSError as exc:
             if directory not in self._failed:
                 log.warning(
@@ -97,10 +130,10 @@ class Waker:
                     exc,
                 )
                 self._failed.add(directory)
-            self._watches.pop(directory, None)
+            watches.pop(directory, None)
             return
         self._failed.discard(directory)
-        self._watches[directory] = (ident, handle)
+        watches[directory] = (ident, handle)
 
     def wake(self) -> None:
         """Wake the waiter now (used by stop and by tests)."""
