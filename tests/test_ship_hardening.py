@@ -120,16 +120,16 @@ def test_failed_spool_read_is_retried_with_backoff(
     """A spool read that fails once is reported and tried again, not the end of sending."""
     with Receiver(token=TOKEN) as rx:
         spool, _records, uploader, metrics = build(tmp_path, rx.url, 20)
-        real_take = spool.take
+        real_take = spool.take_fair
         calls = {"n": 0}
 
-        def take(limit: int, after_id: int = 0):
+        def take_fair(limit: int, cursors: dict[str, int]):
             calls["n"] += 1
             if calls["n"] == 1:
                 raise SpoolError("spool: database is locked")
-            return real_take(limit, after_id)
+            return real_take(limit, cursors)
 
-        monkeypatch.setattr(spool, "take", take)
+        monkeypatch.setattr(spool, "take_fair", take_fair)
         asyncio.run(asyncio.wait_for(uploader.run(until_empty=True), 30))
         assert len(rx.state.accepted) == 20
     assert metrics.by_label(metrics.ship_unexpected_errors, "component") == {"feeder": 1.0}
