@@ -334,6 +334,22 @@ class TestConfig:
         code, bodies, _ = run(str(log), "--config", str(config), "--server-id", "creative")
         assert code == 0 and bodies[0]["meta"]["server_id"] == "creative"
 
+    def test_server_id_filled_from_a_glob(self, tmp_path: Path) -> None:
+        """A glob's servers are chosen by their filled ids, as backfill chooses them
+        (agent/cli/servers.py); the table's patterns apply to each."""
+        for name in ("alpha", "beta"):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "latest.log").write_bytes(PLUGIN_CHAT)
+        config = write_config(tmp_path, "{1}")
+        config.write_text(config.read_text().replace("{1}/latest.log", "*/latest.log"))
+        log = str(tmp_path / "beta" / "latest.log")
+        code, _, err = run(log, "--config", str(config))
+        assert code == 2 and "--server-id is needed (alpha, beta)" in err
+        code, bodies, err = run(log, "--config", str(config), "--server-id", "beta")
+        assert (code, err) == (0, "")
+        assert bodies[0]["meta"]["server_id"] == "beta"
+        assert bodies[0]["meta"]["username"] == "Steve"
+
     def test_bad_pattern_exits_2_naming_the_key(self, tmp_path: Path) -> None:
         """A pattern with an unknown group is a usage error naming its key; nothing read."""
         log = tmp_path / "latest.log"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from agent.app.config import AgentConfig, load_config, read_token, token_format_ok
+from agent.app.apitoken import read_token, token_format_ok
+from agent.app.config import AgentConfig, load_config
 from agent.app.wiring import build_sources, open_spool, spool_options
 from agent.errors import ConfigError
 from agent.metrics import Metrics

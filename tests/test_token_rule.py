@@ -21,8 +21,9 @@ from receiver import Receiver
 from test_daemon_e2e import chat_lines, wait_for
 from typer.testing import CliRunner
 
+from agent.app.apitoken import read_token
 from agent.app.check import run_checks
-from agent.app.config import AgentConfig, load_config, read_token
+from agent.app.config import AgentConfig, load_config
 from agent.cli.main import app
 from agent.errors import ConfigError
 from agent.ship.auth import TokenProvider, validate_token

@@ -34,13 +34,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from agent.app.config import (
-    TOKEN_ENV,
-    AgentConfig,
-    read_token,
-    read_token_file,
-    token_source_description,
-)
+from agent.app.apitoken import TOKEN_ENV, read_token, read_token_file, token_source_description
+from agent.app.config import AgentConfig
 from agent.app.wiring import uploader_options
 from agent.errors import AgentError, ConfigError, RetryableShipError
 from agent.ship.auth import validate_token

@@ -9,8 +9,9 @@ nothing reads the environment or the file in the middle. Precedence, highest fir
 3. the defaults documented in ``config.example.toml``.
 
 The token is never a command-line argument. It comes from ``SERVEROPS_TOKEN``, else
-``api.token_file``, else ``api.token``; it is held as a :class:`pydantic.SecretStr` so it
-never shows in a repr, a log line or an error message.
+``api.token_file``, else ``api.token`` (read by agent/app/apitoken.py); it is held as a
+:class:`pydantic.SecretStr` so it never shows in a repr, a log line or an error message.
+The ``[[servers]]`` tables and their checks live in agent/app/servers_config.py.
 
 Every problem becomes a :class:`agent.errors.ConfigError` naming the key and the file
 (exit code 2).
@@ -24,41 +25,22 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.app.logsetup import LogFormat
+from agent.app.servers_config import Section, ServerConfig, check_found_ids, check_unique_ids
 from agent.errors import ConfigError
 from agent.model import Tag
-from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, check_encoding
-from agent.parse.patterns import check_regex, check_tags
-from agent.ship.auth import TOKEN_PATTERN, validate_token
+from agent.parse.lines import DEFAULT_MAX_LINE_BYTES
 from agent.ship.proxy import check_proxy_url
 from agent.ship.tls import check_ca_file
 from agent.ship.urls import check_url, is_loopback_host
-from agent.sources import globs
-from agent.sources.globs import SERVER_ID_PATTERN  # noqa: F401  (cli imports it from here)
 
 DEFAULT_CONFIG_PATH = Path("/etc/serverops-agent/config.toml")
 CONFIG_PATH_ENV = "SERVEROPS_AGENT_CONFIG"
-TOKEN_ENV = "SERVEROPS_TOKEN"
 ApiLevel = Literal["debug", "info", "warn", "error"]
-
-
-class Section(BaseModel):
-    """A config table: unknown keys are errors (a typo must not be silently ignored)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ApiConfig(Section):
@@ -128,64 +110,6 @@ class SpoolConfig(Section):
     """``[spool]``: the on-disk buffer between reading and sending."""
 
     max_bytes: int = Field(1024**3, ge=1024 * 1024)
-
-
-class PatternConfig(Section):
-    """One ``[[servers.patterns]]`` entry: the operator's own line pattern, tried before the
-    built-ins. Named groups fill fields (agent/parse/patterns.py lists them); checked here so
-    a bad regex, an unknown group or an unknown tag names its key at load (exit 2)."""
-
-    regex: str
-    tags: list[str]
-
-    @field_validator("regex")
-    @classmethod
-    def _valid_regex(cls, regex: str) -> str:
-        check_regex(regex)
-        return regex
-
-    @field_validator("tags")
-    @classmethod
-    def _valid_tags(cls, tags: list[str]) -> list[str]:
-        check_tags(tags)
-        return tags
-
-
-class ServerConfig(Section):
-    """One ``[[servers]]`` entry: a Minecraft server whose log is followed."""
-
-    id: str  # a server id, or with a glob log a template: "{1}" is what the first * matched
-    log: Path
-    timezone: str | None = None  # None: the host's timezone
-    encoding: str | None = None  # fallback for lines that are not UTF-8; None: detect per file
-    read_from: Literal["beginning", "end"] = "end"
-    patterns: list[PatternConfig] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, name: str | None) -> str | None:
-        if name is not None:
-            try:
-                ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown timezone {name!r}") from exc
-        return name
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, name: str | None) -> str | None:
-        if name is None:
-            return None
-        try:
-            check_encoding(name)
-        except LookupError as exc:
-            raise ValueError(f"unknown encoding {name!r}") from exc
-        return name
-
-    @model_validator(mode="after")
-    def _id_fits_log(self) -> ServerConfig:
-        globs.check_pattern(self.id, self.log)  # ValueError names the key (id or log)
-        return self
 
 
 class ReaderConfig(Section):
@@ -276,11 +200,7 @@ class AgentConfig(BaseSettings):
     @field_validator("servers")
     @classmethod
     def _unique_ids(cls, servers: list[ServerConfig]) -> list[ServerConfig]:
-        ids = [server.id for server in servers if not globs.is_template(server.id)]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate server id(s) {', '.join(duplicates)}")
-        return servers
+        return check_unique_ids(servers)
 
 
 def resolve_config_path(path: Path | None) -> Path:
@@ -300,22 +220,8 @@ def load_config(path: Path | None = None, *, require_file: bool = True) -> Agent
     except ValidationError as exc:
         raise ConfigError(_describe(exc, config_path)) from None
     _check_transport_security(config.api, config_path)
-    _check_found_ids(config, config_path)
+    check_found_ids(config.servers, config_path)
     return config
-
-
-def _check_found_ids(config: AgentConfig, path: Path) -> None:
-    """Ids filled from globs must not clash with each other or with a literal id."""
-    tables = [(server.id, server.log) for server in config.servers]
-    clashes = globs.expand(tables).clashes
-    if clashes:
-        raise ConfigError(
-            "\n".join(
-                f"{path}: servers.{c.dropped.table}.id: {c.dropped.server_id!r} for "
-                f"{c.dropped.path} is also the id of {c.kept.path} (servers.{c.kept.table})"
-                for c in clashes
-            )
-        )
 
 
 def _read_toml(path: Path, *, require_file: bool) -> dict[str, Any]:
@@ -367,46 +273,3 @@ def _check_transport_security(api: ApiConfig, path: Path) -> None:
         raise ConfigError(f"{path}: {exc}") from None
     if api.token is not None and api.token_file is not None:
         raise ConfigError(f"{path}: api.token and api.token_file are both set; keep one")
-
-
-def token_source_description(api: ApiConfig) -> str:
-    """Where the token will come from, for messages (never the token itself)."""
-    if os.environ.get(TOKEN_ENV) is not None:
-        return f"environment variable {TOKEN_ENV}"
-    if api.token_file is not None:
-        return f"token file {api.token_file}"
-    if api.token is not None:
-        return "api.token in the config file"
-    return "nowhere (set SERVEROPS_TOKEN, api.token_file or api.token)"
-
-
-def read_token(api: ApiConfig) -> SecretStr:
-    """The API token, read now and checked by the one token rule
-    (:func:`agent.ship.auth.validate_token`); call again after SIGHUP to pick up a rotated
-    token. A set but empty ``SERVEROPS_TOKEN`` is an error, not a fall-through: the operator
-    meant it to be the token."""
-    from_env = os.environ.get(TOKEN_ENV)
-    if from_env is not None:
-        return validate_token(from_env, f"environment variable {TOKEN_ENV}")
-    if api.token_file is not None:
-        return read_token_file(api.token_file, "api.token_file")
-    if api.token is not None:
-        return validate_token(api.token.get_secret_value(), "api.token in the config file")
-    raise ConfigError(f"no API token: {token_source_description(api)}")
-
-
-def read_token_file(path: Path, key: str) -> SecretStr:
-    """The token held alone in the file at ``path`` (``key`` names where the path came
-    from: a config key, an option, a systemd credential)."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{key}: {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
-    return validate_token(raw, f"{key} ({path})")
-
-
-def token_format_ok(token: SecretStr) -> bool:
-    """True when the token looks like a ServerOps token (``so_live_…`` / ``so_test_…``)."""
-    return TOKEN_PATTERN.match(token.get_secret_value()) is not None

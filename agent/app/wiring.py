@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.app.config import AgentConfig, ServerConfig, read_token
+from agent.app.apitoken import read_token
+from agent.app.config import AgentConfig
+from agent.app.servers_config import ServerConfig
 from agent.encode.encoder import EntryEncoder
 from agent.encode.filters import EntryFilter
 from agent.encode.privacy import load_or_create_key

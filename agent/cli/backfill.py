@@ -27,14 +27,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from agent.app.config import SERVER_ID_PATTERN, AgentConfig, load_config
+from agent.app.config import AgentConfig, load_config
 from agent.app.logsetup import LogFormat, configure_logging
 from agent.app.wiring import (
     build_encoder,
@@ -58,14 +57,13 @@ from agent.cli.filters import (
     TagOption,
     build_filter,
 )
+from agent.cli.servers import DEFAULT_SERVER_ID, check_server_id, choose_server
 from agent.encode.filters import EntryFilter
 from agent.errors import AgentError, ConfigError, PathError, StateLockedError, UnreadableStateError
 from agent.metrics import Metrics
 from agent.parse.dates import load_timezone
 from agent.parse.reader import ReaderOptions
 from agent.state import lock as state_lock
-
-DEFAULT_SERVER_ID = "default"
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -123,8 +121,7 @@ def backfill(
     from the same spool. With --dry-run, prints the JSON bodies and needs no config.
     """
     loaded = _config(config, dry_run=dry_run)
-    server = _server_id(server_id, loaded)
-    read = ReadSettings(server, _reader_options(server, timezone, loaded))
+    read = _read_settings(server_id, timezone, loaded)
     filters = QueryFilters(tuple(tag or ()), query, since, before)
     try:
         entry_filter = build_filter(filters, loaded.filters if loaded else None)
@@ -160,33 +157,30 @@ def _config(path: Path | None, *, dry_run: bool) -> AgentConfig | None:
         raise _usage_error(str(exc)) from None
 
 
-def _server_id(given: str | None, config: AgentConfig | None) -> str:
-    servers = [source.server_id for source in found_sources(config)] if config else []
-    if given is None:
-        if len(servers) > 1:
-            raise _usage_error(f"--server-id is needed: the config has {', '.join(servers)}")
-        return servers[0] if servers else DEFAULT_SERVER_ID
-    if re.match(SERVER_ID_PATTERN, given) is None:
-        raise _usage_error(f"--server-id: {given!r} is not a server id ({SERVER_ID_PATTERN})")
-    if servers and given not in servers:
-        raise _usage_error(f"--server-id: {given!r} is not in the config ({', '.join(servers)})")
-    return given
-
-
-def _reader_options(server: str, timezone: str | None, config: AgentConfig | None) -> ReaderOptions:
-    """The configured server's reader options (encoding, zone, limits); --timezone wins."""
-    options = ReaderOptions(detect_encoding=True)  # no config: no encoding set
-    if config is not None:
-        sources = [s for s in found_sources(config) if s.server_id == server]
-        if sources:
-            options = sources[0].options
+def _read_settings(
+    given: str | None, timezone: str | None, config: AgentConfig | None
+) -> ReadSettings:
+    """The server read as and its reader options (encoding, zone, limits): the configured
+    server's (agent/cli/servers.py), or with no config or no [[servers]] the id given;
+    --timezone wins."""
+    sources = found_sources(config) if config else []
+    try:
+        if given is not None:
+            check_server_id(given)
+        chosen = choose_server(sources, given) if sources else None
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
+    if chosen is None:  # no config: no encoding set, guessed per file
+        server, options = given or DEFAULT_SERVER_ID, ReaderOptions(detect_encoding=True)
+    else:
+        server, options = chosen.server_id, chosen.options
     if timezone is None and options.timezone is not None:
-        return options
+        return ReadSettings(server, options)
     try:
         zone = load_timezone(timezone)
     except ValueError as exc:
         raise _usage_error(f"--timezone: {exc}") from None
-    return dataclasses.replace(options, timezone=zone)
+    return ReadSettings(server, dataclasses.replace(options, timezone=zone))
 
 
 def _encode_settings(

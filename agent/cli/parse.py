@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -27,8 +26,8 @@ from typing import Annotated
 
 import typer
 
-from agent.app.config import SERVER_ID_PATTERN, load_config
-from agent.app.wiring import build_sources
+from agent.app.config import load_config
+from agent.app.wiring import found_sources
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -37,6 +36,7 @@ from agent.cli.filters import (
     TagOption,
     build_filter,
 )
+from agent.cli.servers import DEFAULT_SERVER_ID, check_server_id, choose_server
 from agent.encode.body import encode_lines
 from agent.errors import ConfigError
 from agent.model import Entry
@@ -58,7 +58,6 @@ from agent.sources.logfiles import date_of
 # runs the cycle collector thousands of times for nothing. A larger one keeps memory
 # bounded (a collection still runs every this many allocations) at a fraction of the cost.
 _GC_YOUNG_THRESHOLD = 50_000
-DEFAULT_SERVER_ID = "default"
 
 
 def parse_stream(
@@ -83,8 +82,10 @@ def _usage_error(message: str) -> typer.Exit:
 def _validated(
     server_id: str, timezone: str | None, on_date: str | None, encoding: str | None
 ) -> tuple[tzinfo, date | None, str | None]:
-    if re.match(SERVER_ID_PATTERN, server_id) is None:
-        raise _usage_error(f"--server-id: {server_id!r} is not a server id ({SERVER_ID_PATTERN})")
+    try:
+        check_server_id(server_id)
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
     try:
         zone = load_timezone(timezone)
     except ValueError as exc:
@@ -108,18 +109,10 @@ def _configured(path: Path | None, server_id: str | None) -> tuple[str, ReaderOp
     if path is None:
         return server_id or DEFAULT_SERVER_ID, None
     try:
-        sources = build_sources(load_config(path))
-    except ConfigError as exc:
+        chosen = choose_server(found_sources(load_config(path)), server_id)
+    except (ConfigError, ValueError) as exc:
         raise _usage_error(str(exc)) from None
-    known = [source.server_id for source in sources]
-    if server_id is None and len(known) == 1:
-        server_id = known[0]
-    chosen = [source for source in sources if source.server_id == server_id]
-    if not chosen:
-        need = "is needed" if server_id is None else f"{server_id!r} is not in the config"
-        listed = ", ".join(known) or "no [[servers]]"
-        raise _usage_error(f"--server-id {need} ({listed})")
-    return chosen[0].server_id, chosen[0].options
+    return chosen.server_id, chosen.options
 
 
 def parse(
