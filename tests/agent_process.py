@@ -1,11 +1,26 @@
-"""Starting the real agent as a child process, with no SERVEROPS_* settings leaking in."""
+"""Starting the real agent as a child process, with no SERVEROPS_* settings leaking in,
+and waiting for what it does."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+DEADLINE = 60.0  # generous: a loaded 2-core machine; a passing test returns at once
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    """Poll ``condition`` until it holds, bounded by ``timeout``: the agent is another
+    process (or thread) with no event to wait on."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def agent_env(**extra: str) -> dict[str, str]:
@@ -13,6 +28,28 @@ def agent_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
     env.update(extra)
     return env
+
+
+def write_config(
+    tmp_path: Path, url: str, token: str, *, lines: bytes, api: str = "", extra: str = ""
+) -> Path:
+    """A config for one server, ``survival``, read from the beginning of
+    ``tmp_path/survival/logs/latest.log`` (written with ``lines``) in UTC; the token in
+    ``tmp_path/token``, the state in ``tmp_path/state``. ``api`` adds ``[api]`` keys,
+    ``extra`` tables. Called again on the same ``tmp_path`` it rewrites the log."""
+    logs = tmp_path / "survival" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "latest.log").write_bytes(lines)
+    (tmp_path / "token").write_text(token + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[api]\nurl = "{url}"\ntoken_file = "{tmp_path / "token"}"\n{api}'
+        f'[state]\ndir = "{tmp_path / "state"}"\n'
+        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
+        'read_from = "beginning"\ntimezone = "UTC"\n'
+        "[reader]\nmultiline_idle_seconds = 0.2\n" + extra
+    )
+    return config
 
 
 def agent_command(config: Path, *args: str) -> list[str]:

@@ -15,11 +15,12 @@ import asyncio
 import base64
 import contextlib
 import ssl
-import threading
 from collections.abc import Mapping
 
+from receiver import LoopServer
 
-class ConnectProxy:
+
+class ConnectProxy(LoopServer):
     """The proxy in a background thread; read ``connects``/``forwards``/``auth`` after use."""
 
     def __init__(
@@ -30,17 +31,13 @@ class ConnectProxy:
         tls: ssl.SSLContext | None = None,
     ) -> None:
         """``tls``: an https:// proxy (the client speaks TLS to it, then TLS inside)."""
+        super().__init__("proxy", tls)
         self.hosts = dict(hosts or {})
-        self._tls = tls
         self.require_auth = require_auth
         self.connects: list[str] = []  # "host:port" of every CONNECT
         self.forwards: list[str] = []  # "host:port" of every plain-http request forwarded
         self.auth: list[str | None] = []  # the Proxy-Authorization of each request, or None
         self.refused = 0  # requests answered 407
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="proxy", daemon=True)
 
     @property
     def url(self) -> str:
@@ -51,34 +48,8 @@ class ConnectProxy:
         """``http://user:pass@127.0.0.1:PORT``."""
         return f"{self._scheme}://{credentials}@127.0.0.1:{self.port}"
 
-    @property
-    def _scheme(self) -> str:
-        return "https" if self._tls is not None else "http"
-
-    def __enter__(self) -> ConnectProxy:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("proxy did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._client, "127.0.0.1", 0, ssl=self._tls)
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        tunnels = asyncio.all_tasks(self._loop)  # open tunnels: end them before closing
-        for task in tunnels:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*tunnels, return_exceptions=True))
-        self._loop.close()
+    async def _listen(self) -> asyncio.Server:
+        return await asyncio.start_server(self._client, "127.0.0.1", 0, ssl=self._tls)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

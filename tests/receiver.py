@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import orjson
 
@@ -233,7 +233,52 @@ class _Connection(asyncio.Protocol):
         )
 
 
-class Receiver:
+class LoopServer:
+    """A test server on 127.0.0.1 with its own event loop in a background thread (this
+    receiver, and tests/connect_proxy.py's proxy): ``with`` returns once it listens on
+    ``port``; leaving it stops the loop, closes the socket and ends the tasks still open
+    (a tunnel) before the loop is closed. Subclasses say how to listen (:meth:`_listen`)."""
+
+    def __init__(self, name: str, tls: ssl.SSLContext | None) -> None:
+        self._tls = tls
+        self.port = 0
+        self._name = name
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self._tls is not None else "http"
+
+    async def _listen(self) -> asyncio.Server:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError(f"{self._name} did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(self._listen())
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+        pending = asyncio.all_tasks(self._loop)  # open tunnels: end them before closing
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
+
+
+class Receiver(LoopServer):
     """The receiver on 127.0.0.1 in a background thread (``with Receiver() as rx:``)."""
 
     def __init__(
@@ -246,45 +291,24 @@ class Receiver:
     ) -> None:
         """``tls``: serve https with this server context (tests/tls.py makes one);
         ``url_host``: the host name ``url`` gives (one the certificate and a proxy know)."""
+        super().__init__("receiver", tls)
         self.state = ReceiverState(token, faults or Faults())
-        self._tls = tls
         self._url_host = url_host
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="receiver", daemon=True)
-        self.port = 0
 
     @property
     def url(self) -> str:
         """The base URL (the agent appends /logs)."""
-        scheme = "https" if self._tls is not None else "http"
-        return f"{scheme}://{self._url_host}:{self.port}"
+        return f"{self._scheme}://{self._url_host}:{self.port}"
 
     @property
     def faults(self) -> Faults:
         """The live fault settings."""
         return self.state.faults
 
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("receiver did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(self.state), "127.0.0.1", 0, ssl=self._tls)
+    async def _listen(self) -> asyncio.Server:
+        return await self._loop.create_server(
+            lambda: _Connection(self.state), "127.0.0.1", 0, ssl=self._tls
         )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-        server.close()
-        self._loop.close()
 
 
 async def _serve_forever(port: int, state: ReceiverState) -> None:

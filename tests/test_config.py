@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from agent.app.apitoken import read_token, token_format_ok
 from agent.app.config import AgentConfig, load_config
+from agent.app.servers_config import ServerConfig
 from agent.app.wiring import build_sources, open_spool, spool_options
 from agent.errors import ConfigError
 from agent.metrics import Metrics
@@ -65,6 +66,10 @@ class TestExampleFile:
         defaults = AgentConfig()
         for section in ("api", "state", "spool", "reader", "filters", "metrics", "logging"):
             assert getattr(example, section) == getattr(defaults, section), section
+        # The [[servers]] table it shows: every key but id and log is its default.
+        shown = example.servers[0]
+        default = ServerConfig(id=shown.id, log=shown.log)
+        assert shown == default
 
     def test_example_documents_every_key(self) -> None:
         """Every configuration key appears in config.example.toml (set or commented out)."""

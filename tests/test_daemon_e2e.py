@@ -12,27 +12,14 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from agent_process import agent_command, agent_env, run_agent
+from agent_process import DEADLINE, agent_command, agent_env, run_agent, wait_for
 from receiver import Receiver
 
 TOKEN_1 = "so_test_firsttoken0000"
 TOKEN_2 = "so_test_rotatedtoken00"
-DEADLINE = 60.0
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Poll a condition (bounded): the daemon is another process, there is no event to wait on."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def chat_lines(first: int, count: int) -> bytes:

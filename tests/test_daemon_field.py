@@ -11,22 +11,12 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from agent_process import agent_command, agent_env, run_agent
+from agent_process import agent_command, agent_env, run_agent, wait_for
 from receiver import Faults, Receiver
 
 TOKEN = "so_test_fieldtoken0000"
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _no_debug(text: str) -> str:

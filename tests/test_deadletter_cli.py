@@ -16,11 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import agent_process
 import orjson
 import pytest
-from agent_process import agent_command, agent_env
+from agent_process import agent_command, agent_env, wait_for
 from receiver import Faults, Receiver
-from test_daemon_e2e import chat_lines, wait_for
+from test_daemon_e2e import chat_lines
 
 from agent.state import lock as state_lock
 from agent.state.deadletter import (
@@ -46,19 +47,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
-    logs = tmp_path / "survival" / "logs"
-    logs.mkdir(parents=True)
-    (logs / "latest.log").write_bytes(chat_lines(0, 10) + BIG + chat_lines(10, 10))
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[api]\nurl = "{url}"\ntoken_file = "{tmp_path / "token"}"\n'
-        f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
-        'read_from = "beginning"\ntimezone = "UTC"\n'
-        "[reader]\nmultiline_idle_seconds = 0.2\n"
-    )
-    return config
+    lines = chat_lines(0, 10) + BIG + chat_lines(10, 10)
+    return agent_process.write_config(tmp_path, url, TOKEN, lines=lines)
 
 
 def run_until(config: Path, log: Path, condition: Any, what: str) -> int:

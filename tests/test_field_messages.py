@@ -13,28 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent_process import agent_command, agent_env, run_agent
+import agent_process
+from agent_process import agent_command, agent_env, run_agent, wait_for
 from receiver import Receiver
-from test_daemon_e2e import chat_lines, wait_for
+from test_daemon_e2e import chat_lines
 
 TOKEN = "so_test_fieldmessages0"
 SECRET_PART = "fieldmessages0"
 
 
 def write_config(tmp_path: Path, url: str, *, extra: str = "", lines: bytes = b"") -> Path:
-    logs = tmp_path / "survival" / "logs"
-    logs.mkdir(parents=True)
-    (logs / "latest.log").write_bytes(lines or chat_lines(0, 50))
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[api]\nurl = "{url}"\ntoken_file = "{tmp_path / "token"}"\n'
-        f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
-        'read_from = "beginning"\ntimezone = "UTC"\n'
-        "[reader]\nmultiline_idle_seconds = 0.2\n" + extra
-    )
-    return config
+    lines = lines or chat_lines(0, 50)
+    return agent_process.write_config(tmp_path, url, TOKEN, lines=lines, extra=extra)
 
 
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from agent_process import agent_command, agent_env
+from agent_process import agent_command, agent_env, wait_for
 from receiver import Receiver
-from test_daemon_e2e import TOKEN_1, chat_lines, wait_for
+from test_daemon_e2e import TOKEN_1, chat_lines
 
-DEADLINE = 60.0
 FAIR_DELAY_SECONDS = 10.0  # "a few seconds" on a loaded 2-core machine; unfair: > 25 s
 
 

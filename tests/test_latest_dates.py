@@ -12,14 +12,13 @@ import os
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
-from agent_process import agent_command, agent_env
+from agent_process import agent_command, agent_env, wait_for
 from hypothesis import given
 from hypothesis import strategies as st
 from test_tail_follower import Agent
@@ -182,16 +181,6 @@ def _spooled_bodies(state: Path) -> list[dict]:
         spool.close()
 
 
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Bounded poll: the daemon is another process, there is no event to wait on."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _closed_port() -> int:
     """A loopback port nothing listens on: the API is down, entries stay in the spool."""
     with socket.socket() as sock:
@@ -217,7 +206,7 @@ def test_real_daemon_catching_up_after_days_down(tmp_path: Path) -> None:
         stderr = (tmp_path / "agent.log").open("ab")
         agent = subprocess.Popen(agent_command(config), stderr=stderr, env=agent_env())
         try:
-            _wait_for(lambda: len(_spooled_bodies(state)) >= count, f"{count} spooled")
+            wait_for(lambda: len(_spooled_bodies(state)) >= count, f"{count} spooled")
             if then is not None:
                 then()
             agent.send_signal(signal.SIGTERM)
@@ -236,7 +225,7 @@ def test_real_daemon_catching_up_after_days_down(tmp_path: Path) -> None:
     def write_live_line() -> None:
         with log.open("a") as file:
             file.write(f"[{now:%H:%M:%S}] [Server thread/INFO]: <Steve> live\n")
-        _wait_for(lambda: len(_spooled_bodies(state)) >= 6, "the live line spooled")
+        wait_for(lambda: len(_spooled_bodies(state)) >= 6, "the live line spooled")
 
     run_until(5, write_live_line)
     bodies = _spooled_bodies(state)

@@ -10,20 +10,19 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import agent_process
 import pytest
 import trustme
-from agent_process import agent_command, agent_env, run_agent
+from agent_process import agent_command, agent_env, run_agent, wait_for
 from connect_proxy import ConnectProxy
 from receiver import Receiver
 from tls import API_HOST, make_ca, server_context, write_ca_file
 
 TOKEN = "so_test_proxiedtoken00"
 PROXY_SECRET = "pr0xy-s3cret"
-DEADLINE = 60.0
 PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY")
 
 
@@ -32,16 +31,6 @@ def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in agent_env().items() if k not in PROXY_VARS}
     env.update(extra)
     return env
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Bounded poll: the agent is another process, there is no event to wait on."""
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -56,22 +45,9 @@ def tls_rx(ca: trustme.CA) -> Iterator[Receiver]:
 
 
 def write_config(tmp_path: Path, url: str, api_extra: str = "") -> Path:
-    logs = tmp_path / "mc" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    (logs / "latest.log").write_bytes(
-        b"".join(b"[12:00:00] [Server thread/INFO]: line %d\n" % n for n in range(50))
-    )
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[api]\nurl = "{url}"\ntoken_file = "{tmp_path / "token"}"\n{api_extra}'
-        f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
-        'read_from = "beginning"\ntimezone = "UTC"\n'
-        "[reader]\nmultiline_idle_seconds = 0.2\n"
-        '[logging]\nlevel = "debug"\n'
-    )
-    return config
+    lines = b"".join(b"[12:00:00] [Server thread/INFO]: line %d\n" % n for n in range(50))
+    debug = '[logging]\nlevel = "debug"\n'
+    return agent_process.write_config(tmp_path, url, TOKEN, lines=lines, api=api_extra, extra=debug)
 
 
 def test_run_sends_through_api_proxy_to_the_tls_receiver(

@@ -14,10 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+import agent_process
 import pytest
-from agent_process import agent_command, agent_env
+from agent_process import agent_command, agent_env, wait_for
 from receiver import Receiver
-from test_daemon_e2e import chat_lines, wait_for
+from test_daemon_e2e import chat_lines
 
 from agent.state import lock as state_lock
 
@@ -30,19 +31,7 @@ HOLD_LOCK = (
 
 
 def write_config(tmp_path: Path, url: str) -> Path:
-    logs = tmp_path / "survival" / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    (logs / "latest.log").write_bytes(chat_lines(0, 30))
-    (tmp_path / "token").write_text(TOKEN + "\n")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[api]\nurl = "{url}"\ntoken_file = "{tmp_path / "token"}"\n'
-        f'[state]\ndir = "{tmp_path / "state"}"\n'
-        f'[[servers]]\nid = "survival"\nlog = "{logs / "latest.log"}"\n'
-        'read_from = "beginning"\ntimezone = "UTC"\n'
-        "[reader]\nmultiline_idle_seconds = 0.2\n"
-    )
-    return config
+    return agent_process.write_config(tmp_path, url, TOKEN, lines=chat_lines(0, 30))
 
 
 def start(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from agent_process import wait_for
 from tail_writer import mc_line
 from test_tail_live import WAIT, Running, counters
 
@@ -48,10 +48,7 @@ def has(server_id: str, count: int) -> Callable[[list[Entry]], bool]:
 
 def poll(condition: Callable[[], bool], what: str) -> None:
     """Bounded poll of the tailer's state (a thread with no event to wait on)."""
-    end = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.02)
+    wait_for(condition, what, WAIT)
 
 
 def followed(tailer: Tailer) -> set[str]:

@@ -15,10 +15,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from agent_process import agent_command, agent_env, run_agent
+from agent_process import agent_command, agent_env, run_agent, wait_for
 from pydantic import SecretStr
 from receiver import Receiver
-from test_daemon_e2e import chat_lines, wait_for
+from test_daemon_e2e import chat_lines
 from typer.testing import CliRunner
 
 from agent.app.apitoken import read_token
