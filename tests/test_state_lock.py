@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import agent_process
@@ -53,6 +54,15 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def both(
+    first: tuple[str, ...], second: tuple[str, ...]
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """Two commands run at once, each to its end (as :func:`cli` runs one)."""
+    with ThreadPoolExecutor(2) as pool:
+        one, two = pool.submit(cli, *first), pool.submit(cli, *second)
+        return one.result(), two.result()
+
+
 def stop(agent: subprocess.Popen[bytes]) -> int:
     if agent.poll() is None:
         agent.send_signal(signal.SIGTERM)
@@ -85,11 +95,13 @@ class TestTwoAgents:
             first = start(config, tmp_path / "first.log")
             try:
                 wait_for(lambda: rx.state.accepted_total >= 30, "the first run's entries")
-                second = cli("run", "--config", str(config))
+                logs = str(tmp_path / "survival" / "logs")
+                # Both wait out the lock's grace period (5 s): side by side, not in turn.
+                second, backfill = both(
+                    ("run", "--config", str(config)), ("backfill", logs, "--config", str(config))
+                )
                 assert second.returncode == 2, second.stderr
                 assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
-                logs = str(tmp_path / "survival" / "logs")
-                backfill = cli("backfill", logs, "--config", str(config))
                 assert backfill.returncode == 2, backfill.stderr
                 assert f"pid {first.pid}" in backfill.stderr
                 lock_file = tmp_path / "state" / state_lock.LOCK_FILE
