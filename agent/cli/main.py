@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok, 1 runtime failure (a file could not be read, entries dead-lettered by
 ``backfill``; ``status``: degraded), 2 usage or configuration error (a bad token, the
-state dir locked by another process, unreadable state), 3 ``status``: not running.
+state dir locked by another process, unreadable state), 3 ``status``: not running,
+130 ``backfill`` interrupted. The README's "Exit codes" table gives them per command.
 
 Help is click's plain text, not typer's rich panels: rich reads square brackets in a help
 text as markup (``[[servers]]`` became ``[]``), prints a ``<bool>`` type after every flag,
