@@ -4,6 +4,7 @@ and waiting for what it does."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,10 +60,26 @@ def agent_command(config: Path, *args: str) -> list[str]:
 
 def run_agent(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the agent to its end (for runs that stop by themselves, e.g. on a bad config)."""
+    return agent_cli("run", "--config", str(config), *args)
+
+
+def agent_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m agent ARGS...`` run to its end, its output captured as text."""
     return subprocess.run(
-        agent_command(config, *args),
+        [sys.executable, "-m", "agent", *args],
         capture_output=True,
         text=True,
         timeout=60,
         env=agent_env(),
     )
+
+
+def stop(agent: subprocess.Popen[bytes]) -> int:
+    """SIGTERM to a running agent, and its exit code (killed if it has not ended in 30 s)."""
+    if agent.poll() is None:
+        agent.send_signal(signal.SIGTERM)
+    try:
+        return agent.wait(timeout=30)
+    finally:
+        if agent.poll() is None:
+            agent.kill()

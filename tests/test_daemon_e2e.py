@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from agent_process import DEADLINE, agent_command, agent_env, run_agent, wait_for
+from agent_process import DEADLINE, agent_command, agent_env, run_agent, stop, wait_for
 from receiver import Receiver
 
 TOKEN_1 = "so_test_firsttoken0000"
@@ -86,11 +86,9 @@ def test_run_survives_rotation_and_token_change(tmp_path: Path, minecraft: Path)
                 log.write(chat_lines(300, 100))
             wait_for(lambda: rx.state.accepted_total >= 400, "entries after the token change")
 
-            agent.send_signal(signal.SIGTERM)
-            assert agent.wait(timeout=30) == 0
         finally:
-            if agent.poll() is None:
-                agent.kill()
+            code = stop(agent)
+        assert code == 0
         accepted = dict(rx.state.accepted)
     log_text = (tmp_path / "agent.log").read_text()
     assert len(accepted) == 400, log_text
@@ -231,11 +229,9 @@ def test_uuids_survive_a_daemon_restart(tmp_path: Path, minecraft: Path) -> None
             agent = start_agent(tmp_path, rx.url, minecraft)
             try:
                 wait_for(lambda: rx.state.accepted_total >= total, f"{total} entries")
-                agent.send_signal(signal.SIGTERM)
-                assert agent.wait(timeout=30) == 0
             finally:
-                if agent.poll() is None:
-                    agent.kill()
+                code = stop(agent)
+            assert code == 0
 
         with (minecraft / "latest.log").open("ab") as log:
             log.write(uuid_line.encode())

@@ -10,16 +10,14 @@ next run delivers it.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import agent_process
 import orjson
 import pytest
-from agent_process import agent_command, agent_env, wait_for
+from agent_process import agent_cli, agent_command, agent_env, stop, wait_for
 from receiver import Faults, Receiver
 from test_daemon_e2e import chat_lines
 
@@ -36,16 +34,6 @@ TOKEN = "so_test_deadletters00"
 BIG = b"[12:01:00] [Async Chat Thread - #0/INFO]: <Alex> " + b"x" * 6000 + b"\n"
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=agent_env(),
-    )
-
-
 def write_config(tmp_path: Path, url: str) -> Path:
     lines = chat_lines(0, 10) + BIG + chat_lines(10, 10)
     return agent_process.write_config(tmp_path, url, TOKEN, lines=lines)
@@ -57,12 +45,10 @@ def run_until(config: Path, log: Path, condition: Any, what: str) -> int:
     )
     try:
         wait_for(condition, what)
-        status = cli("status", "--config", str(config))
-        agent.send_signal(signal.SIGTERM)
-        assert agent.wait(timeout=30) == 0, log.read_text()
+        status = agent_cli("status", "--config", str(config))
     finally:
-        if agent.poll() is None:
-            agent.kill()
+        code = stop(agent)
+    assert code == 0, log.read_text()
     return status.returncode
 
 
@@ -82,17 +68,17 @@ def test_413_is_dead_lettered_the_daemon_stays_up_and_replay_delivers_it(
         [dead] = read_dead_letters(dead_file)
         assert dead["status"] == 413 and dead["event_id"] not in rx.state.accepted
 
-        listed = cli("deadletter", "list", "--json", "--config", str(config))
+        listed = agent_cli("deadletter", "list", "--json", "--config", str(config))
         assert (
             listed.returncode == 0 and json.loads(listed.stdout)[0]["event_id"] == dead["event_id"]
         )
-        text = cli("deadletter", "list", "--config", str(config))
+        text = agent_cli("deadletter", "list", "--config", str(config))
         assert f"{dead['event_id']}  survival  HTTP 413 payload_too_large" in text.stdout
 
-        none = cli("deadletter", "replay", "--code", "400", "--config", str(config))
+        none = agent_cli("deadletter", "replay", "--code", "400", "--config", str(config))
         assert none.returncode == 0 and "replayed 0 entries" in none.stdout
         rx.state.faults.max_body_bytes = 0  # the cause is fixed
-        replayed = cli("deadletter", "replay", "--code", "413", "--config", str(config))
+        replayed = agent_cli("deadletter", "replay", "--code", "413", "--config", str(config))
         assert replayed.returncode == 0, replayed.stderr
         assert "replayed 1 entry" in replayed.stdout
         assert read_dead_letters(dead_file) == []
@@ -116,7 +102,7 @@ def test_replay_refuses_while_the_daemon_holds_the_lock(tmp_path: Path) -> None:
         event_id="e1", server_id="survival", status=413, answer=b"{}", body=b'{"message":"m"}'
     )
     with state_lock.acquire(state):
-        result = cli("deadletter", "replay", "--config", str(config))
+        result = agent_cli("deadletter", "replay", "--config", str(config))
     assert result.returncode == 2 and "stop the daemon first" in result.stderr
     assert len(read_dead_letters(state / DEAD_LETTER_FILE)) == 1
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import agent_process
-from agent_process import agent_command, agent_env, run_agent, wait_for
+from agent_process import agent_command, agent_env, run_agent, stop, wait_for
 from receiver import Receiver
 from test_daemon_e2e import chat_lines
 
@@ -95,11 +95,9 @@ def test_debug_run_logs_checkpoints_and_never_the_token(tmp_path: Path) -> None:
             (tmp_path / "token").write_text(TOKEN + "\n")
             agent.send_signal(signal.SIGHUP)  # the token is read again, logged at debug too
             wait_for(lambda: "config.reloaded" in log.read_text(), "the reload")
-            agent.send_signal(signal.SIGTERM)
-            assert agent.wait(timeout=30) == 0
         finally:
-            if agent.poll() is None:
-                agent.kill()
+            code = stop(agent)
+        assert code == 0
     text = log.read_text()
     assert "debug spool.checkpoint: survival" in text
     assert SECRET_PART not in text and TOKEN not in text

@@ -4,7 +4,6 @@ per-server metrics, and fairness under one spamming server (a real receiver on 1
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import threading
@@ -12,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from agent_process import agent_command, agent_env, wait_for
+from agent_process import agent_command, agent_env, stop, wait_for
 from receiver import Receiver
 from test_daemon_e2e import TOKEN_1, chat_lines
 
@@ -48,15 +47,6 @@ def start_agent(tmp_path: Path, url: str, extra: str = "") -> subprocess.Popen[b
         stdout=subprocess.DEVNULL,
         env=agent_env(),
     )
-
-
-def stop(agent: subprocess.Popen[bytes]) -> int:
-    agent.send_signal(signal.SIGTERM)
-    try:
-        return agent.wait(timeout=30)
-    finally:
-        if agent.poll() is None:
-            agent.kill()
 
 
 def scrape(port: int) -> str:

@@ -7,7 +7,6 @@ arrives went through the proxy, and TLS was verified against ``api.ca_file``.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 import agent_process
 import pytest
 import trustme
-from agent_process import agent_command, agent_env, run_agent, wait_for
+from agent_process import agent_command, agent_env, run_agent, stop, wait_for
 from connect_proxy import ConnectProxy
 from receiver import Receiver
 from tls import API_HOST, make_ca, server_context, write_ca_file
@@ -67,11 +66,9 @@ def test_run_sends_through_api_proxy_to_the_tls_receiver(
         )
         try:
             wait_for(lambda: tls_rx.state.accepted_total >= 50, "50 entries via the proxy")
-            agent.send_signal(signal.SIGTERM)
-            assert agent.wait(timeout=30) == 0
         finally:
-            if agent.poll() is None:
-                agent.kill()
+            code = stop(agent)
+        assert code == 0
     log_text = (tmp_path / "agent.log").read_text()
     assert len(tls_rx.state.accepted) == 50, log_text
     assert px.connects and set(px.connects) == {f"{API_HOST}:{tls_rx.port}"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import agent_process
 import pytest
-from agent_process import agent_command, agent_env, wait_for
+from agent_process import agent_cli, agent_command, agent_env, stop, wait_for
 from receiver import Receiver
 from test_daemon_e2e import chat_lines
 
@@ -44,33 +43,13 @@ def start(config: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=agent_env(),
-    )
-
-
 def both(
     first: tuple[str, ...], second: tuple[str, ...]
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
-    """Two commands run at once, each to its end (as :func:`cli` runs one)."""
+    """Two commands run at once, each to its end (as :func:`agent_cli` runs one)."""
     with ThreadPoolExecutor(2) as pool:
-        one, two = pool.submit(cli, *first), pool.submit(cli, *second)
+        one, two = pool.submit(agent_cli, *first), pool.submit(agent_cli, *second)
         return one.result(), two.result()
-
-
-def stop(agent: subprocess.Popen[bytes]) -> int:
-    if agent.poll() is None:
-        agent.send_signal(signal.SIGTERM)
-    try:
-        return agent.wait(timeout=30)
-    finally:
-        if agent.poll() is None:
-            agent.kill()
 
 
 def hold_lock(state_dir: Path) -> subprocess.Popen[str]:
@@ -155,16 +134,16 @@ class TestStatus:
             try:
                 wait_for(lambda: rx.state.accepted_total >= 30, "the entries")
                 wait_for(
-                    lambda: cli("status", "--config", str(config)).returncode == 0,
+                    lambda: agent_cli("status", "--config", str(config)).returncode == 0,
                     "a healthy status",
                 )
-                running = json.loads(cli("status", "--json", "--config", str(config)).stdout)
+                running = json.loads(agent_cli("status", "--json", "--config", str(config)).stdout)
                 assert running["running"] and running["pid"] == agent.pid
                 assert running["health"] == "healthy" and running["exit_code"] == 0
             finally:
                 agent.kill()
                 agent.wait(timeout=30)
-            dead = cli("status", "--config", str(config))
+            dead = agent_cli("status", "--config", str(config))
         assert dead.returncode == 3, dead.stdout + dead.stderr
         assert "health:        not running" in dead.stdout
         assert "sending:       stopped" in dead.stdout
@@ -174,7 +153,7 @@ class TestStatus:
         exit 2, the hint to run as the agent's user, no traceback."""
         config = write_config(tmp_path, "https://api.example.com")
         (tmp_path / "state").write_text("not a directory")
-        result = cli("status", "--config", str(config))
+        result = agent_cli("status", "--config", str(config))
         assert result.returncode == 2, result.stdout + result.stderr
         assert "not a directory" in result.stderr
         assert "sudo -u serverops-agent" in result.stderr and "Traceback" not in result.stderr
@@ -185,7 +164,7 @@ class TestStatus:
         (tmp_path / "state").mkdir()
         (tmp_path / "state").chmod(0)
         try:
-            result = cli("status", "--config", str(config))
+            result = agent_cli("status", "--config", str(config))
         finally:
             (tmp_path / "state").chmod(0o700)
         assert result.returncode == 2 and "sudo -u serverops-agent" in result.stderr
@@ -194,7 +173,7 @@ class TestStatus:
         config = write_config(tmp_path, "https://api.example.com")
         (tmp_path / "state").mkdir()
         (tmp_path / "state" / "spool.sqlite3").write_bytes(b"this is not a database" * 100)
-        result = cli("status", "--config", str(config))
+        result = agent_cli("status", "--config", str(config))
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
 
     def test_stale_heartbeat_under_a_live_lock_is_stalled(self, tmp_path: Path) -> None:
@@ -207,7 +186,7 @@ class TestStatus:
         spool.close()
         holder = hold_lock(tmp_path / "state")
         try:
-            result = cli("status", "--json", "--config", str(config))
+            result = agent_cli("status", "--json", "--config", str(config))
         finally:
             holder.communicate("", timeout=30)
         doc = json.loads(result.stdout)

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from agent_process import agent_command, agent_env, run_agent, wait_for
+from agent_process import agent_command, agent_env, run_agent, stop, wait_for
 from pydantic import SecretStr
 from receiver import Receiver
 from test_daemon_e2e import chat_lines
@@ -151,11 +151,9 @@ class TestRun:
                 with (tmp_path / "survival" / "logs" / "latest.log").open("ab") as file:
                     file.write(chat_lines(20, 20))
                 wait_for(lambda: rx.state.accepted_total >= 40, "entries after the bad reload")
-                agent.send_signal(signal.SIGTERM)
-                assert agent.wait(timeout=30) == 0
             finally:
-                if agent.poll() is None:
-                    agent.kill()
+                code = stop(agent)
+            assert code == 0
         text = (tmp_path / "agent.log").read_text()
         assert "keeping the previous token" in text and str(tmp_path / "token") in text
         assert SECRET_PART not in text
