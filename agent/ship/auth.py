@@ -4,7 +4,7 @@ rule a token must pass (:func:`validate_token`), wherever it is read.
 The token is held as :class:`pydantic.SecretStr` (``repr``/``str`` print ``**********``),
 the type config.py already uses, so no second secret type exists. Where it comes from
 (config value, ``SERVEROPS_TOKEN``, token file) is config.py's business
-(:func:`agent.app.config.read_token`); the provider just calls a loader again when the API
+(:func:`agent.app.apitoken.read_token`); the provider just calls a loader again when the API
 said ``unauthorized``/``forbidden``, so a rotated token file is picked up without a restart.
 """
 
