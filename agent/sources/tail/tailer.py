@@ -70,6 +70,8 @@ class Tailer:
         self._metrics = metrics
         self._next_publish = 0.0
         self._next_full = 0.0  # when every follower is stepped (the polling safety net)
+        self._every = poll_seconds  # its interval: longer while every folder is watched
+        self._stop_given = False
         self._due: set[Follower] = set()  # to step in the next pass: events, more work
         self._by_directory: dict[Path, list[Follower]] = {}
         self.followers: list[Follower] = []
@@ -82,6 +84,7 @@ class Tailer:
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Follow until stopped; ``stop`` (if given) is checked at least every poll."""
+        self._stop_given = stop is not None
         self._waker.start()
         try:
             for follower in self.followers:
@@ -127,6 +130,7 @@ class Tailer:
                 self._waker.watched(f.directory) for f in self.followers
             ):
                 every = max(self._poll, WATCHED_POLL_SECONDS)
+            self._every = every
             self._next_full = now + every
             return self.followers
         due = self._due
@@ -193,11 +197,11 @@ class Tailer:
                 self._metrics.forget_server(follower.source.server_id)
 
     def _rewatch(self) -> None:
-        """Once per poll interval: watch directories that appeared or were replaced."""
+        """With the safety-net pass: watch directories that appeared or were replaced."""
         now = self._clock()
         if now < self._next_watch:
             return
-        self._next_watch = now + self._poll
+        self._next_watch = now + self._every
         for root in self._servers.roots:
             self._waker.watch_root(root)
         for follower in self.followers:
@@ -219,7 +223,9 @@ class Tailer:
         now = self._clock()
         deadlines = [d for f in self.followers if (d := f.flush_deadline()) is not None]
         nearest = min([self._next_full, self._next_rescan, *deadlines])
-        return max(0.0, min(self._poll, nearest - now))
+        if self._stop_given:  # run(stop): an event nobody wakes us for, checked every poll
+            nearest = min(nearest, now + self._poll)
+        return max(0.0, nearest - now)
 
 
 def follow(
