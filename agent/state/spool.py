@@ -71,6 +71,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# One delivery: records, the checkpoint they complete, the parse context at it (or None).
+Delivery = tuple[Iterable[Record], Checkpoint | None, Mapping[str, Any] | None]
+
 
 class Spool:
     """A thread-safe SQLite spool; the tailer appends from its thread, the uploader acks."""
@@ -107,10 +110,15 @@ class Spool:
         the stored one in the same transaction. It needs a checkpoint that becomes the
         latest (the context belongs to the resume point).
         """
-        rows = [(r.event_id, r.server_id, r.body) for r in records]
-        added = sum(record_size(*row) for row in rows)
         if context is not None and (checkpoint is None or not as_latest):
             raise ValueError("a parse context is stored only with the latest checkpoint")
+        return self.append_batch([(records, checkpoint, context)], as_latest=as_latest)
+
+    def append_batch(self, batch: Sequence[Delivery], *, as_latest: bool = True) -> bool:
+        """:meth:`append` of several deliveries (of any servers) in one transaction, in
+        order: the tailer's one commit per wake-up."""
+        rows = [(r.event_id, r.server_id, r.body) for records, _, _ in batch for r in records]
+        added = sum(record_size(*row) for row in rows)
         with self._lock:
             try:
                 with self._db:
@@ -118,10 +126,11 @@ class Spool:
                         "INSERT INTO entries (event_id, server_id, body) VALUES (?, ?, ?)", rows
                     )
                     last_id = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                    if checkpoint is not None:
-                        checkpoints.save(self._db, checkpoint, as_latest=as_latest)
-                    if context is not None and checkpoint is not None:
-                        schema.save_context(self._db, checkpoint.server_id, context)
+                    for _, checkpoint, context in batch:
+                        if checkpoint is not None:
+                            checkpoints.save(self._db, checkpoint, as_latest=as_latest)
+                        if context is not None and checkpoint is not None:
+                            schema.save_context(self._db, checkpoint.server_id, context)
             except sqlite3.Error as exc:
                 why = write_failure(exc, self.options.path)
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {why}") from exc
@@ -130,15 +139,10 @@ class Spool:
             self._depth += len(rows)
             self._bytes += added
             self._count_appended(rows, last_id)
-            if checkpoint is not None:
-                log.debug(
-                    "%s: %s %s at offset %d with %d entries",
-                    events.SPOOL_CHECKPOINT,
-                    checkpoint.server_id,
-                    checkpoint.fingerprint,
-                    checkpoint.offset,
-                    len(rows),
-                )
+            if log.isEnabledFor(logging.DEBUG):
+                for _, cp, _ in batch:
+                    if cp is not None:
+                        log.debug("%s: %s", events.SPOOL_CHECKPOINT, cp)
             self._metrics.entries_spooled.inc(len(rows))
             self._check_full()
             room = not self._full
@@ -153,16 +157,10 @@ class Spool:
 
     def publish_status(self, values: dict[str, str], now: float) -> None:
         """Record the daemon's state (last success, last error, pause) for ``status``."""
-        rows = [(key, value, now) for key, value in values.items()]
         with self._lock:
             try:
                 with self._db:
-                    self._db.executemany(
-                        "INSERT INTO agent_status (key, value, updated) VALUES (?, ?, ?)"
-                        " ON CONFLICT (key) DO UPDATE"
-                        " SET value = excluded.value, updated = excluded.updated",
-                        rows,
-                    )
+                    schema.save_status(self._db, values, now)
             except sqlite3.Error as exc:
                 raise SpoolError(
                     f"spool: cannot write status to {self.options.path}: {exc}"

@@ -21,6 +21,7 @@ and is raised to the caller: nothing was committed past it, so nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -107,12 +108,14 @@ class Tailer:
         self._publish_metrics()
         busy: set[Follower] = set()
         paused = 0
-        for follower in self._chosen():
-            if not self._sink.has_room(follower.source.server_id):
-                paused += 1  # its share of the spool is full: the log file is the buffer
-                continue
-            if follower.step():
-                busy.add(follower)
+        batched = getattr(self._sink, "batched", None)  # one spool commit per pass
+        with batched() if batched is not None else contextlib.nullcontext():
+            for follower in self._chosen():
+                if not self._sink.has_room(follower.source.server_id):
+                    paused += 1  # its share of the spool is full: the log file is the buffer
+                    continue
+                if follower.step():
+                    busy.add(follower)
         self._due = busy
         if paused and paused == len(self.followers):
             self._sink.wait_for_room(self._poll)
