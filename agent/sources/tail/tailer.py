@@ -1,9 +1,13 @@
 """Several servers followed by one thread: the loop that drives the followers.
 
-Each pass gives every follower a bounded slice of work (so one busy server cannot
+Each pass gives each follower due a bounded slice of work (so one busy server cannot
 starve another), then sleeps until an inotify event, the next idle-flush deadline or the
-polling interval, whichever comes first. While the sink has no room nothing is read: the
-log files are the buffer (shared/DESIGN.md, invariant 3).
+polling interval, whichever comes first. Due are: the followers whose folder had events
+(after a 10 ms wait, so one pass reads what several writes added), those with more to
+read or an idle flush due, and every follower at the safety-net pass (every poll, or
+every WATCHED_POLL_SECONDS while inotify watches every folder). The entries of one pass
+commit in one spool transaction when the sink offers ``batched()``. While the sink has
+no room nothing is read: the log files are the buffer (shared/DESIGN.md, invariant 3).
 
 Servers come and go when ``log`` is a glob (agent/sources/tail/servers.py): the set is
 scanned again every ``rescan_seconds`` (5 s: some 200 ``stat`` calls for 200 servers, no
