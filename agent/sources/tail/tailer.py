@@ -111,17 +111,17 @@ class Tailer:
         self._rewatch()
         self._publish_metrics()
         busy: set[Follower] = set()
-        paused = 0
+        paused: set[Follower] = set()  # looked at again after the next wake-up
         batched = getattr(self._sink, "batched", None)  # one spool commit per pass
         with batched() if batched is not None else contextlib.nullcontext():
             for follower in self._chosen():
                 if not self._sink.has_room(follower.source.server_id):
-                    paused += 1  # its share of the spool is full: the log file is the buffer
+                    paused.add(follower)  # its share of the spool is full: the log is the buffer
                     continue
                 if follower.step():
                     busy.add(follower)
-        self._due = busy
-        if paused and paused == len(self.followers):
+        self._due = busy | paused
+        if paused and len(paused) == len(self.followers):
             self._sink.wait_for_room(self._poll)
             self._next_full = 0.0
         elif not busy:
@@ -230,7 +230,7 @@ class Tailer:
         now = self._clock()
         deadlines = [d for f in self.followers if (d := f.flush_deadline()) is not None]
         nearest = min([self._next_full, self._next_rescan, *deadlines])
-        if self._stop_given:  # run(stop): an event nobody wakes us for, checked every poll
+        if self._stop_given or self._due:  # run(stop), or paused followers: every poll
             nearest = min(nearest, now + self._poll)
         return max(0.0, nearest - now)
 
