@@ -117,7 +117,8 @@ class Spool:
     def append_batch(self, batch: Sequence[Delivery], *, as_latest: bool = True) -> bool:
         """:meth:`append` of several deliveries (of any servers) in one transaction, in
         order: the tailer's one commit per wake-up."""
-        rows = [(r.event_id, r.server_id, r.body) for records, _, _ in batch for r in records]
+        each = [[(r.event_id, r.server_id, r.body) for r in records] for records, _, _ in batch]
+        rows = [row for rows_of_one in each for row in rows_of_one]
         added = sum(record_size(*row) for row in rows)
         with self._lock:
             try:
@@ -140,9 +141,13 @@ class Spool:
             self._bytes += added
             self._count_appended(rows, last_id)
             if log.isEnabledFor(logging.DEBUG):
-                for _, cp, _ in batch:
+                for (_, cp, _), rows_of_one in zip(batch, each, strict=True):
                     if cp is not None:
-                        log.debug("%s: %s", events.SPOOL_CHECKPOINT, cp)
+                        log.debug(
+                            "%s: %s %s at offset %d with %d entries",
+                            *(events.SPOOL_CHECKPOINT, cp.server_id, cp.fingerprint),
+                            *(cp.offset, len(rows_of_one)),
+                        )
             self._metrics.entries_spooled.inc(len(rows))
             self._check_full()
             room = not self._full
