@@ -25,6 +25,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -255,6 +256,16 @@ def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (bench/README.md "## host": it takes less
+    CPU per request); else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def run(config_path: Path | None, config: AgentConfig, *, dry_run: bool) -> int:
     """Run the daemon until stopped; return the exit code (ConfigError propagates).
 
@@ -267,8 +278,11 @@ def run(config_path: Path | None, config: AgentConfig, *, dry_run: bool) -> int:
         lock = state_lock.acquire(ensure_state_dir(config), wait_seconds=state_lock.WAIT_SECONDS)
     try:
         daemon = Daemon(config_path, config, dry_run=dry_run)
-        with contextlib.suppress(KeyboardInterrupt):
-            return asyncio.run(daemon.run())
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+        ):
+            return runner.run(daemon.run())
         return 0
     finally:
         if lock is not None:

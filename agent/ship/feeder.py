@@ -3,8 +3,9 @@
 It takes up to ``batch_size`` records not taken yet, and never holds
 more than ``max_pending`` records in memory (queued, in flight or waiting to retry), so
 memory does not grow with the backlog. When the spool is empty it waits for an append
-(the spool's listener wakes it from any thread) or ``batch_linger_seconds``, whichever
-comes first.
+(the spool's listener wakes it from any thread); it looks again after
+``EMPTY_POLL_SECONDS`` at the latest (a safety net: idle, an agent wakes for nothing).
+While the queue is full it looks every ``batch_linger_seconds``.
 
 Fairness between servers: a batch is taken with :meth:`Spool.take_fair`, each server
 with records waiting getting its part (in spool order within a server, alternating
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_READ_FAILURES = 8  # in a row, about 4 minutes with the backoff below: then exit 1
 READ_BACKOFF_SECONDS = (1.0, 60.0)  # first and longest wait after a failed read
+# An empty spool is not polled every linger: each append wakes the feeder (the wake flag
+# is cleared before the read, so none is missed); this is only a safety net.
+EMPTY_POLL_SECONDS = 5.0
 
 
 class Feeder:
@@ -78,13 +82,14 @@ class Feeder:
             if room <= 0 or self.queue.qsize() >= self._batch_size:
                 await self._sleep_until_woken()
                 continue
+            self._wake.clear()  # before the read: an append from now on is not missed
             batch = await self._take(min(self._batch_size, room))
             if batch is None:
                 continue
             if not batch:
                 if until_empty and self.pending == 0:
                     return
-                await self._sleep_until_woken()
+                await self._wait_woken(max(self._linger, EMPTY_POLL_SECONDS))
                 continue
             self.pending += len(batch)
             log.debug(
@@ -124,8 +129,12 @@ class Feeder:
 
     async def _sleep_until_woken(self) -> None:
         self._wake.clear()
+        await self._wait_woken(self._linger)
+
+    async def _wait_woken(self, seconds: float) -> None:
+        """Wait for :attr:`_wake` (not cleared here) or ``seconds``."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._linger)
+            await asyncio.wait_for(self._wake.wait(), seconds)
 
     def _on_append(self) -> None:  # the spool's listener: called from the appending thread
         loop = self._loop

@@ -133,6 +133,15 @@ def load_context(db: sqlite3.Connection, server_id: str) -> dict[str, Any] | Non
     return context
 
 
+def save_status(db: sqlite3.Connection, values: Mapping[str, str], now: float) -> None:
+    """Upsert the daemon's state rows (read by ``status``)."""
+    db.executemany(
+        "INSERT INTO agent_status (key, value, updated) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+        [(key, value, now) for key, value in values.items()],
+    )
+
+
 def dead_lettered(db: sqlite3.Connection) -> int:
     """Records removed as refused for good, over the spool's whole life."""
     row = db.execute("SELECT value FROM counters WHERE name = ?", (DEAD_LETTERED,)).fetchone()

@@ -8,14 +8,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from agent.encode.encoder import EntryEncoder
 from agent.model import Checkpoint, Entry
-from agent.state.spool import Record, Spool
+from agent.state.spool import Delivery, Record, Spool
 
+BATCH_BYTES = 1024 * 1024  # a batched() delivery commits at least this often
 ROOM_POLL_SECONDS = 1.0  # how often a full spool's waiter checks that the uploader still runs
 
 
@@ -32,6 +34,25 @@ class SpoolSink:
         self._spool = spool
         self.encoder = encoder
         self._as_latest = as_latest
+        self._batch: list[Delivery] | None = None  # inside batched(): not committed yet
+        self._batch_bytes = 0
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Deliveries inside commit together at the end, in one transaction (the tailer's
+        wake-up across servers); also every BATCH_BYTES, so memory and the cap stay
+        bounded. On an exception nothing more is committed: those lines are read again."""
+        self._batch, self._batch_bytes = [], 0
+        try:
+            yield
+            self._commit_batch()
+        finally:
+            self._batch = None
+
+    def _commit_batch(self) -> None:
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        if batch:
+            self._spool.append_batch(batch, as_latest=self._as_latest)
 
     def deliver(
         self,
@@ -52,7 +73,13 @@ class SpoolSink:
                 records.append(Record(encoded[0], entry.server_id, encoded[1]))
         if not self._as_latest:
             context = None
-        self._spool.append(records, checkpoint, as_latest=self._as_latest, context=context)
+        if self._batch is None:
+            self._spool.append(records, checkpoint, as_latest=self._as_latest, context=context)
+            return
+        self._batch.append((records, checkpoint, context))
+        self._batch_bytes += sum(len(r.body) for r in records)
+        if self._batch_bytes >= BATCH_BYTES:
+            self._commit_batch()
 
     def has_room(self, server_id: str | None = None) -> bool:
         """False while the spool is at its cap (or ``server_id`` at its share): the tailer

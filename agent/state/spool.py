@@ -13,13 +13,8 @@ Invariants kept here (shared/DESIGN.md 1–3):
   already read those lines), but reports whether there is room left; the tailer stops
   reading while :meth:`has_room` is False, so the log file is the buffer and memory and
   disk stay bounded.
-* Fairness between servers (many servers, one spamming): ``has_room(server_id)`` is also
-  True while that server holds less than its share, ``max_bytes`` divided by the number
-  of servers with entries spooled (itself included). A spamming server fills the cap and
-  then only its share; the others keep reading up to theirs. So the spool can exceed
-  ``max_bytes`` by the quiet servers' shares: less than ``max_bytes`` more in all.
-  :meth:`take_fair` gives the sending side the same turns: each server with records not
-  taken yet gets its part of a batch, oldest first.
+* Fairness between servers: each server's share of the cap and its turns when taken
+  are :class:`agent.state.shares.ServerShares`.
 
 Durability: WAL with ``synchronous=NORMAL`` by default. A process crash (kill -9) loses
 no committed transaction in WAL mode whatever the setting; a power cut can lose the last
@@ -43,16 +38,23 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from agent import events
 from agent.errors import SpoolError
 from agent.metrics import Metrics
 from agent.model import Checkpoint
-from agent.state import schema
+from agent.state import checkpoints, schema
+from agent.state.records import (
+    DEFAULT_MAX_BYTES,
+    SPOOL_FILE,
+    Record,
+    SpooledRecord,
+    SpoolOptions,
+    SpoolStats,
+)
 from agent.state.schema import SCHEMA_VERSION, record_size
+from agent.state.shares import ServerShares
 from agent.state.statedir import write_failure
 
 __all__ = [
@@ -69,56 +71,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 1024**3
-SPOOL_FILE = "spool.sqlite3"
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolOptions:
-    """Where the spool lives and how big it may grow.
-
-    The app fills it in one place, :func:`agent.app.wiring.spool_options`: ``path`` is
-    ``[state] dir`` / :data:`SPOOL_FILE`, ``max_bytes`` is ``[spool] max_bytes``.
-    ``synchronous`` is not a config key (bench/README.md "## ship" measures ``FULL``).
-    """
-
-    path: Path
-    max_bytes: int = DEFAULT_MAX_BYTES
-    synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One spooled entry: the encoded POST /logs body and the ids needed to send it."""
-
-    event_id: str
-    server_id: str
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class SpooledRecord:
-    """A record as stored, with its spool row id (what :meth:`Spool.ack` takes)."""
-
-    id: int
-    event_id: str
-    server_id: str
-    body: bytes
-
-    @property
-    def size(self) -> int:
-        """Bytes this record counts against the spool cap."""
-        return record_size(self.event_id, self.server_id, self.body)
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolStats:
-    """Counters for ``status`` and metrics."""
-
-    depth: int
-    bytes: int
-    max_bytes: int
-    dead_lettered: int
+# One delivery: records, the checkpoint they complete, the parse context at it (or None).
+Delivery = tuple[Iterable[Record], Checkpoint | None, Mapping[str, Any] | None]
 
 
 class Spool:
@@ -131,10 +85,7 @@ class Spool:
         self._room = threading.Condition(self._lock)
         self._db = schema.open_database(options.path, options.synchronous)
         self._depth, self._bytes = schema.count_entries(self._db)
-        # Per server with records: (bytes, highest id). Bounded by the servers spooling.
-        self._by_server: dict[str, list[int]] = {
-            server: [size, top] for server, size, top in schema.bytes_by_server(self._db)
-        }
+        self._shares = ServerShares(schema.bytes_by_server(self._db))
         self._full = self._bytes >= options.max_bytes  # a full spool stays full on reopen
         self._listeners: list[Callable[[], None]] = []
         self._update_gauges()
@@ -159,10 +110,16 @@ class Spool:
         the stored one in the same transaction. It needs a checkpoint that becomes the
         latest (the context belongs to the resume point).
         """
-        rows = [(r.event_id, r.server_id, r.body) for r in records]
-        added = sum(record_size(*row) for row in rows)
         if context is not None and (checkpoint is None or not as_latest):
             raise ValueError("a parse context is stored only with the latest checkpoint")
+        return self.append_batch([(records, checkpoint, context)], as_latest=as_latest)
+
+    def append_batch(self, batch: Sequence[Delivery], *, as_latest: bool = True) -> bool:
+        """:meth:`append` of several deliveries (of any servers) in one transaction, in
+        order: the tailer's one commit per wake-up."""
+        each = [[(r.event_id, r.server_id, r.body) for r in records] for records, _, _ in batch]
+        rows = [row for rows_of_one in each for row in rows_of_one]
+        added = sum(record_size(*row) for row in rows)
         with self._lock:
             try:
                 with self._db:
@@ -170,10 +127,11 @@ class Spool:
                         "INSERT INTO entries (event_id, server_id, body) VALUES (?, ?, ?)", rows
                     )
                     last_id = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                    if checkpoint is not None:
-                        self._save_checkpoint(checkpoint, as_latest=as_latest)
-                    if context is not None and checkpoint is not None:
-                        schema.save_context(self._db, checkpoint.server_id, context)
+                    for _, checkpoint, context in batch:
+                        if checkpoint is not None:
+                            checkpoints.save(self._db, checkpoint, as_latest=as_latest)
+                        if context is not None and checkpoint is not None:
+                            schema.save_context(self._db, checkpoint.server_id, context)
             except sqlite3.Error as exc:
                 why = write_failure(exc, self.options.path)
                 raise SpoolError(f"spool: cannot append to {self.options.path}: {why}") from exc
@@ -182,15 +140,14 @@ class Spool:
             self._depth += len(rows)
             self._bytes += added
             self._count_appended(rows, last_id)
-            if checkpoint is not None:
-                log.debug(
-                    "%s: %s %s at offset %d with %d entries",
-                    events.SPOOL_CHECKPOINT,
-                    checkpoint.server_id,
-                    checkpoint.fingerprint,
-                    checkpoint.offset,
-                    len(rows),
-                )
+            if log.isEnabledFor(logging.DEBUG):
+                for (_, cp, _), rows_of_one in zip(batch, each, strict=True):
+                    if cp is not None:
+                        log.debug(
+                            "%s: %s %s at offset %d with %d entries",
+                            *(events.SPOOL_CHECKPOINT, cp.server_id, cp.fingerprint),
+                            *(cp.offset, len(rows_of_one)),
+                        )
             self._metrics.entries_spooled.inc(len(rows))
             self._check_full()
             room = not self._full
@@ -205,16 +162,10 @@ class Spool:
 
     def publish_status(self, values: dict[str, str], now: float) -> None:
         """Record the daemon's state (last success, last error, pause) for ``status``."""
-        rows = [(key, value, now) for key, value in values.items()]
         with self._lock:
             try:
                 with self._db:
-                    self._db.executemany(
-                        "INSERT INTO agent_status (key, value, updated) VALUES (?, ?, ?)"
-                        " ON CONFLICT (key) DO UPDATE"
-                        " SET value = excluded.value, updated = excluded.updated",
-                        rows,
-                    )
+                    schema.save_status(self._db, values, now)
             except sqlite3.Error as exc:
                 raise SpoolError(
                     f"spool: cannot write status to {self.options.path}: {exc}"
@@ -224,7 +175,11 @@ class Spool:
         """True while the spool holds less than its byte cap, or ``server_id`` less than
         its share of it (module docstring)."""
         with self._lock:
-            return not self._full or (server_id is not None and self._below_share(server_id))
+            if not self._full:
+                return True
+            return server_id is not None and self._shares.below_share(
+                server_id, self.options.max_bytes
+            )
 
     def wait_for_room(self, timeout: float | None = None) -> bool:
         """Block until the spool has room or records were removed (a server may be below
@@ -233,11 +188,6 @@ class Spool:
             if self._full:
                 self._room.wait(timeout)
             return not self._full
-
-    def _below_share(self, server_id: str) -> bool:
-        held = self._by_server.get(server_id)
-        servers = len(self._by_server) + (held is None)
-        return held is None or held[0] < self.options.max_bytes // servers
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (from the appending thread) after each append of records."""
@@ -257,19 +207,12 @@ class Spool:
     def checkpoint_for(self, server_id: str, fingerprint: str) -> Checkpoint | None:
         """The stored checkpoint of one file of a server, known by its fingerprint."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT offset FROM checkpoints WHERE server_id = ? AND fingerprint = ?",
-                (server_id, fingerprint),
-            ).fetchone()
-        return Checkpoint(server_id, fingerprint, row[0]) if row else None
+            return checkpoints.for_file(self._db, server_id, fingerprint)
 
     def checkpoints(self, server_id: str) -> list[Checkpoint]:
         """Every stored checkpoint of a server (backfill matches short fingerprints)."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT fingerprint, offset FROM checkpoints WHERE server_id = ?", (server_id,)
-            ).fetchall()
-        return [Checkpoint(server_id, row[0], row[1]) for row in rows]
+            return checkpoints.of_server(self._db, server_id)
 
     def server_context(self, server_id: str) -> dict[str, Any] | None:
         """The parse context stored with the server's latest checkpoint (None: none, or a
@@ -308,13 +251,7 @@ class Spool:
         a server with a million records spooled delays another's by one turn at most.
         """
         with self._lock:
-            for server in [s for s in cursors if s not in self._by_server]:
-                del cursors[server]
-            ready = sorted(
-                (cursors.get(s, 0), s)
-                for s, (_, top) in self._by_server.items()
-                if top > cursors.get(s, 0)
-            )
+            ready = self._shares.ready(cursors)
             if not ready:
                 return []
             share = max(1, limit // len(ready))
@@ -374,56 +311,20 @@ class Spool:
             if cursor.rowcount == len(ids):
                 self._depth -= len(ids)
                 self._bytes -= sum(r.size for r in records)
-                self._count_removed(records)
+                self._shares.removed((r.server_id, r.size) for r in records)
             else:  # acked twice (cannot happen through the uploader): recount
                 self._recount()
             self._check_full()
             if self._full:
                 self._room.notify_all()  # a server may be below its share again
 
-    def _save_checkpoint(self, checkpoint: Checkpoint, *, as_latest: bool = True) -> None:
-        if not as_latest:
-            # A new row sorts before every other; an existing row keeps its place.
-            self._db.execute(
-                "INSERT INTO checkpoints (server_id, fingerprint, offset, updated)"
-                " VALUES (?, ?, ?, (SELECT COALESCE(MIN(updated), 0) - 1 FROM checkpoints))"
-                " ON CONFLICT (server_id, fingerprint) DO UPDATE SET offset = excluded.offset",
-                (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
-            )
-            return
-        self._db.execute(
-            "INSERT INTO checkpoints (server_id, fingerprint, offset, updated)"
-            " VALUES (?, ?, ?, (SELECT COALESCE(MAX(updated), 0) + 1 FROM checkpoints))"
-            " ON CONFLICT (server_id, fingerprint) DO UPDATE"
-            " SET offset = excluded.offset, updated = excluded.updated",
-            (checkpoint.server_id, checkpoint.fingerprint, checkpoint.offset),
-        )
-
     def _recount(self) -> None:
         self._depth, self._bytes = schema.count_entries(self._db)
-        self._by_server = {
-            server: [size, top] for server, size, top in schema.bytes_by_server(self._db)
-        }
+        self._shares = ServerShares(schema.bytes_by_server(self._db))
 
     def _count_appended(self, rows: Sequence[tuple[str, str, bytes]], last_id: int) -> None:
-        """Per-server bytes and highest id (one executemany: ids run up to ``last_id``)."""
-        first_id = last_id - len(rows) + 1
-        appended: dict[str, int] = {}
-        for offset, row in enumerate(rows):
-            held = self._by_server.setdefault(row[1], [0, 0])
-            held[0] += record_size(*row)
-            held[1] = first_id + offset
-            appended[row[1]] = appended.get(row[1], 0) + 1
-        for server_id, count in appended.items():
+        for server_id, count in self._shares.appended(rows, last_id).items():
             self._metrics.server_entries_spooled.labels(server_id).inc(count)
-
-    def _count_removed(self, records: Sequence[SpooledRecord]) -> None:
-        for record in records:
-            held = self._by_server.get(record.server_id)
-            if held is not None:
-                held[0] -= record.size
-                if held[0] <= 0:
-                    del self._by_server[record.server_id]
 
     def _check_full(self) -> None:
         """Flip the full flag (caller holds the lock); warn once per episode."""

@@ -48,7 +48,7 @@ from agent.sources.tail.catchup import CatchUp
 from agent.sources.tail.drain import rest_after_drain_failure
 from agent.sources.tail.live import CHUNK_BYTES, LiveFile, LiveStart, StartAt, line_start_near_end
 from agent.sources.tail.phase import Phase, Waiting
-from agent.sources.tail.plan import Found, Resume, locate
+from agent.sources.tail.plan import Found, Resume, announce, locate
 from agent.sources.tail.sink import CheckpointStore, Sink
 from agent.sources.tail.source import ReadFrom, ServerSource
 
@@ -158,32 +158,7 @@ class Follower:
             return
         self._live_start = LiveStart()
         self._catch_up.extend(resume.backlog)
-        if resume.found is Found.ROTATED:
-            names = ", ".join(seg.rotated.path.name for seg in resume.backlog)
-            log.info(
-                "%s: %s: checkpoint found in rolled file; reading %s, then %s",
-                events.FILE_RESUMED,
-                self.source.server_id,
-                names,
-                path,
-            )
-        elif resume.found is Found.TRUNCATED:
-            log.warning(
-                "%s: %s: %s is shorter than the saved offset %d; reading it from 0",
-                events.FILE_TRUNCATED,
-                self.source.server_id,
-                path,
-                saved.offset,
-            )
-        else:
-            log.warning(
-                "%s: %s: the file of the saved checkpoint (offset %d) is gone; its unread "
-                "rest cannot be read; reading %s from 0",
-                events.FILE_LOST,
-                self.source.server_id,
-                saved.offset,
-                path,
-            )
+        announce(resume, self.source.server_id, path, saved)
 
     def _open_next(self) -> bool:
         return self._catch_up.open_next() or self._open_live()

@@ -14,14 +14,18 @@ repeat or skip files whose first 4 KiB are identical, which is documented as a l
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from agent import events
 from agent.model import Checkpoint
 from agent.parse.fingerprint import fingerprint_length, matches
 from agent.sources.tail.discovery import RotatedFile, read_head, rotated_files
+
+log = logging.getLogger(__name__)
 
 
 class Found(Enum):
@@ -88,3 +92,33 @@ def _live_match(checkpoint: Checkpoint, live: Path, length: int) -> str | None:
         return None
     finally:
         os.close(fd)
+
+
+def announce(resume: Resume, server_id: str, path: Path, saved: Checkpoint) -> None:
+    """Log where a follower resumes when it is not the live file at the saved offset."""
+    if resume.found is Found.ROTATED:
+        names = ", ".join(seg.rotated.path.name for seg in resume.backlog)
+        log.info(
+            "%s: %s: checkpoint found in rolled file; reading %s, then %s",
+            events.FILE_RESUMED,
+            server_id,
+            names,
+            path,
+        )
+    elif resume.found is Found.TRUNCATED:
+        log.warning(
+            "%s: %s: %s is shorter than the saved offset %d; reading it from 0",
+            events.FILE_TRUNCATED,
+            server_id,
+            path,
+            saved.offset,
+        )
+    else:
+        log.warning(
+            "%s: %s: the file of the saved checkpoint (offset %d) is gone; its unread "
+            "rest cannot be read; reading %s from 0",
+            events.FILE_LOST,
+            server_id,
+            saved.offset,
+            path,
+        )

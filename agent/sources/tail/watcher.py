@@ -1,146 +1,229 @@
-"""Wake-ups for the tailer: inotify through watchdog, with polling as the safety net.
+"""Wake-ups for the tailer: inotify (through watchdog's bindings), polling as the safety net.
 
 The tailer sleeps in :meth:`Waker.wait` with a timeout no longer than its polling
 interval, so on filesystems where inotify does not fire (NFS, some container mounts) it
 still notices growth and rotation within that interval; inotify only makes it faster.
-Only the event types the tailer needs are requested from the kernel (modify, create,
-move, delete), so the tailer's own reads (open, access, close) cause no wake-ups.
-Directories are watched, not files, so a watch survives the file being renamed away.
 
-The fixed roots of ``log`` globs are watched too (:meth:`Waker.watch_root`), for folders
-created, deleted or moved there: such an event sets :attr:`Waker.rescan` as well, so the
-tailer looks for new or vanished servers soon instead of at its next periodic rescan.
+One hop, no thread: the tailer's own thread waits in ``poll`` on one inotify descriptor
+(and a pipe that :meth:`Waker.wake` writes to). watchdog's ``Observer`` put three threads
+and two queues between the kernel and the tailer (bench/README.md "## host": about a
+fifth of the agent's CPU at 50 lines/s); watchdog's ctypes bindings
+(``inotify_init``/``inotify_add_watch``) are still what talks to the kernel. :meth:`wait`
+returns the directories that had events, so the tailer reads only those servers' files.
+
+Only the event types the tailer needs are requested (modify, create, move, delete), so
+its own reads (open, access, close) cause no wake-ups. Directories are watched, not
+files, so a watch survives the file being renamed away. The fixed roots of ``log`` globs
+are watched too (:meth:`Waker.watch_root`) for folders created, deleted or moved there:
+such an event sets :attr:`Waker.rescan`, so the tailer looks for new or vanished servers
+soon instead of at its next periodic rescan. Where inotify is missing (not Linux) or
+cannot be set up, every wait is a plain timeout: polling alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
+import os
+import select
+import struct
 import threading
 from pathlib import Path
-
-from watchdog.events import (
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-    FileSystemEventHandler,
-)
-from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from agent import events
 
 log = logging.getLogger(__name__)
 
-_EVENT_TYPES: list[type[FileSystemEvent]] = [
-    FileModifiedEvent,
-    FileCreatedEvent,
-    FileMovedEvent,
-    FileDeletedEvent,
-]
-_ROOT_EVENT_TYPES: list[type[FileSystemEvent]] = [DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
+try:  # Linux only; elsewhere the tailer polls
+    from watchdog.observers.inotify_c import InotifyConstants, inotify_add_watch, inotify_init
+    from watchdog.observers.inotify_c import inotify_rm_watch as _rm_watch
+except (ImportError, OSError, AttributeError):  # pragma: no cover - not Linux
+    InotifyConstants = None  # type: ignore[assignment,misc]
 
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (struct inotify_event)
+_READ_BYTES = 64 * 1024
 
-class _WakeHandler(FileSystemEventHandler):
-    def __init__(self, flag: threading.Event, also: threading.Event | None = None) -> None:
-        self._flag = flag
-        self._also = also
+if InotifyConstants is not None:
+    _FILE_MASK = (
+        InotifyConstants.IN_MODIFY
+        | InotifyConstants.IN_CREATE
+        | InotifyConstants.IN_MOVED_FROM
+        | InotifyConstants.IN_MOVED_TO
+        | InotifyConstants.IN_DELETE
+    )
+    _ROOT_MASK = (
+        InotifyConstants.IN_CREATE
+        | InotifyConstants.IN_DELETE
+        | InotifyConstants.IN_MOVED_FROM
+        | InotifyConstants.IN_MOVED_TO
+    )
+    _MASK_ADD = 0x20000000  # IN_MASK_ADD: a folder both followed and a root keeps both
+    _IS_DIR = InotifyConstants.IN_ISDIR
+    _OVERFLOW = InotifyConstants.IN_Q_OVERFLOW
 
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if self._also is not None:
-            self._also.set()
-        self._flag.set()
+_Watches = dict[Path, tuple[tuple[int, int], int]]  # directory -> ((dev, ino), wd)
 
 
 class Waker:
-    """One flag the tailer waits on; set by inotify events or :meth:`wake`."""
+    """What the tailer waits on: inotify events on watched folders, or :meth:`wake`."""
 
     def __init__(self, *, use_inotify: bool = True) -> None:
-        self._flag = threading.Event()
-        self._observer: BaseObserver | None = Observer() if use_inotify else None
-        self._handler = _WakeHandler(self._flag)
-        self.rescan = threading.Event()  # set by an event under a glob's root
-        self._root_handler = _WakeHandler(self._flag, self.rescan)
-        self._watches: dict[Path, tuple[tuple[int, int], ObservedWatch]] = {}
-        self._roots: dict[Path, tuple[tuple[int, int], ObservedWatch]] = {}
+        self.rescan = threading.Event()  # set by a folder event under a glob's root
+        self._use_inotify = use_inotify and InotifyConstants is not None
+        self._watches: _Watches = {}
+        self._roots: _Watches = {}
+        self._by_wd: dict[int, Path] = {}  # followed folders, by watch descriptor
+        self._root_wds: set[int] = set()
         self._failed: set[Path] = set()
+        self._inotify = self._wake_r = self._wake_w = -1
+        self._fds_lock = threading.Lock()  # wake() from another thread vs stop()
+        self._poller = select.poll()
+
+    @staticmethod
+    def _open_inotify() -> int:
+        fd = inotify_init()
+        if fd < 0:
+            log.warning(
+                "%s: inotify unavailable (%s); polling instead",
+                events.WATCH_FAILED,
+                os.strerror(ctypes.get_errno()),
+            )
+            return -1
+        os.set_blocking(fd, False)
+        os.set_inheritable(fd, False)
+        return fd
+
+    @property
+    def watching(self) -> bool:
+        """True when inotify is set up (polling is then only the safety net)."""
+        return self._inotify >= 0
+
+    def watched(self, directory: Path) -> bool:
+        """True if events on ``directory`` wake the waiter."""
+        return directory in self._watches
 
     def start(self) -> None:
-        """Start the inotify thread (no-op when polling only)."""
-        if self._observer is not None:
-            self._observer.start()
+        """Open inotify and the wake pipe (the waiter's own thread reads the events)."""
+        with self._fds_lock:
+            self._wake_r, self._wake_w = os.pipe()
+            for fd in (self._wake_r, self._wake_w):
+                os.set_blocking(fd, False)
+            self._poller.register(self._wake_r, select.POLLIN)
+            if self._use_inotify:
+                self._inotify = self._open_inotify()
+            if self._inotify >= 0:
+                self._poller.register(self._inotify, select.POLLIN)
 
     def stop(self) -> None:
-        """Stop the inotify thread and wake any waiter."""
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(timeout=5)
-        self._flag.set()
+        """Close inotify and the wake pipe (after the waiter returned)."""
+        with self._fds_lock:
+            fds = [self._inotify, self._wake_r, self._wake_w]
+            self._inotify = self._wake_r = self._wake_w = -1
+            for fd in fds:
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
 
     def watch(self, directory: Path) -> None:
         """Watch ``directory`` if it exists; re-watch it if it was replaced. Idempotent."""
-        self._watch(directory, self._watches, self._handler, _EVENT_TYPES)
+        wd = self._watch(directory, self._watches, _FILE_MASK if self.watching else 0)
+        if wd is not None:
+            self._by_wd[wd] = directory
 
     def watch_root(self, directory: Path) -> None:
         """Watch a glob's fixed root for folders that come and go (sets :attr:`rescan`)."""
-        self._watch(directory, self._roots, self._root_handler, _ROOT_EVENT_TYPES)
+        wd = self._watch(directory, self._roots, _ROOT_MASK if self.watching else 0)
+        if wd is not None:
+            self._root_wds.add(wd)
 
     def unwatch(self, directory: Path) -> None:
         """Stop watching ``directory`` (a released server's folder)."""
         known = self._watches.pop(directory, None)
         self._failed.discard(directory)
-        if known is not None and self._observer is not None:
-            with contextlib.suppress(KeyError, OSError):
-                self._observer.unschedule(known[1])
-
-    def _watch(
-        self,
-        directory: Path,
-        watches: dict[Path, tuple[tuple[int, int], ObservedWatch]],
-        handler: FileSystemEventHandler,
-        event_types: list[type[FileSystemEvent]],
-    ) -> None:
-        if self._observer is None:
+        if known is None:
             return
+        self._by_wd.pop(known[1], None)
+        if known[1] not in self._root_wds and self._inotify >= 0:
+            _rm_watch(self._inotify, known[1])  # an error (already gone) is fine: ignored
+
+    def _watch(self, directory: Path, watches: _Watches, mask: int) -> int | None:
+        if self._inotify < 0:
+            return None
         try:
             stat = directory.stat()
         except OSError:
-            return  # not there (yet): polling covers it until it appears
+            return None  # not there (yet): polling covers it until it appears
         ident = (stat.st_dev, stat.st_ino)
         known = watches.get(directory)
         if known is not None and known[0] == ident:
-            return
-        if known is not None:
-            # The directory was replaced; watchdog may already have dropped the old watch.
-            with contextlib.suppress(KeyError, OSError):
-                self._observer.unschedule(known[1])
-        try:
-            handle = self._observer.schedule(handler, str(directory), event_filter=event_types)
-        except OSError as exc:
+            return None
+        wd = inotify_add_watch(self._inotify, os.fsencode(directory), mask | _MASK_ADD)
+        if wd < 0:
             if directory not in self._failed:
                 log.warning(
                     "%s: cannot watch %s (%s); polling it instead",
                     events.WATCH_FAILED,
                     directory,
-                    exc,
+                    os.strerror(ctypes.get_errno()),
                 )
                 self._failed.add(directory)
             watches.pop(directory, None)
-            return
+            return None
         self._failed.discard(directory)
-        watches[directory] = (ident, handle)
+        watches[directory] = (ident, wd)
+        return wd
 
     def wake(self) -> None:
-        """Wake the waiter now (used by stop and by tests)."""
-        self._flag.set()
+        """Wake the waiter now (used by stop and by tests); safe from any thread."""
+        with self._fds_lock, contextlib.suppress(OSError):  # a full pipe: already woken
+            if self._wake_w >= 0:
+                os.write(self._wake_w, b"\0")
 
-    def wait(self, timeout: float) -> bool:
-        """Sleep until an event or ``timeout``; True if woken by an event."""
-        woken = self._flag.wait(timeout)
-        self._flag.clear()
-        return woken
+    def wait(self, timeout: float) -> set[Path] | None:
+        """Sleep until an event, :meth:`wake` or ``timeout``.
+
+        Returns the followed folders that had events (empty: none, the timeout or only a
+        root's events), or None when every follower should look (woken by :meth:`wake`,
+        or the inotify queue overflowed).
+        """
+        if self._wake_r < 0:  # not started, or stopped
+            threading.Event().wait(max(0.0, timeout))
+            return set()
+        ready = self._poller.poll(max(0.0, timeout) * 1000)
+        if not ready:
+            return set()
+        woken = False
+        with contextlib.suppress(OSError):
+            woken = bool(os.read(self._wake_r, 4096))
+        changed = self._read_events()
+        return None if woken or changed is None else changed
+
+    def _read_events(self) -> set[Path] | None:
+        """The folders named by pending events (None: the queue overflowed)."""
+        changed: set[Path] = set()
+        if self._inotify < 0:
+            return changed
+        while True:
+            try:
+                data = os.read(self._inotify, _READ_BYTES)
+            except BlockingIOError:
+                return changed
+            except OSError:
+                return None
+            at = 0
+            overflow = False
+            while at + _EVENT.size <= len(data):
+                wd, mask, _, name_len = _EVENT.unpack_from(data, at)
+                at += _EVENT.size + name_len
+                if mask & _OVERFLOW:
+                    overflow = True
+                    continue
+                if wd in self._root_wds and mask & _IS_DIR:
+                    self.rescan.set()
+                directory = self._by_wd.get(wd)
+                if directory is not None:
+                    changed.add(directory)
+            if overflow:
+                self.rescan.set()
+                return None
