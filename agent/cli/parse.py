@@ -28,7 +28,6 @@ from typing import Annotated
 import typer
 
 from agent.app.config import SERVER_ID_PATTERN, load_config
-from agent.app.wiring import build_sources
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -107,6 +106,8 @@ def _configured(path: Path | None, server_id: str | None) -> tuple[str, ReaderOp
     """The server id, and with ``--config`` that server's reader options (its patterns)."""
     if path is None:
         return server_id or DEFAULT_SERVER_ID, None
+    from agent.app.wiring import build_sources  # the daemon's wiring: only with --config
+
     try:
         sources = build_sources(load_config(path))
     except ConfigError as exc:
