@@ -50,7 +50,7 @@ def print_file(
         if not entries:
             return
         parsed += len(entries)
-        lines = [coded[1] for entry in entries if (coded := encoder.encode(entry)) is not None]
+        lines = encoder.encode_many(entries)
         if lines:
             out.write(b"\n".join(lines) + b"\n")
 
