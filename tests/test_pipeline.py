@@ -56,14 +56,14 @@ def _entries() -> list[Entry]:
     ]
 
 
-def test_encode_many_prints_and_counts_what_encode_does_one_by_one() -> None:
+def test_encode_lines_prints_and_counts_what_encode_does_one_by_one() -> None:
     """The batch form (backfill --dry-run) gives the same bodies and the same counters."""
     one_by_one, batched = Metrics(), Metrics()
     entry_filter = EntryFilter.create(exclude_tags=["unknown"])
     single = EntryEncoder(entry_filter, one_by_one, ip_mode="hash", ip_key=b"k")
     expected = [coded[1] for entry in _entries() if (coded := single.encode(entry))]
     encoder = EntryEncoder(entry_filter, batched, ip_mode="hash", ip_key=b"k")
-    assert encoder.encode_many(_entries()) == expected
+    assert encoder.encode_lines(_entries()) == b"".join(body + b"\n" for body in expected)
     assert len(expected) == 3
     samples = [
         (sample.name, sample.labels, sample.value)
