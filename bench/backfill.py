@@ -97,13 +97,17 @@ def dry_run(jobs: int, files: int | None) -> None:
     paths = sorted(str(p) for p in OUT.glob("*.log.gz"))[:files]
     lines = sum(_count_lines(Path(p)) for p in paths)
     command = [*_cli(), *paths, "--dry-run", "--timezone", "UTC", "--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:  # noqa: PTH123
         subprocess.run(command, stdout=sink, stderr=subprocess.DEVNULL, check=True, cwd=ROOT)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     print(
         f"dry-run jobs={jobs}: {len(paths)} files, {lines:,} lines in {wall:.1f} s = "
-        f"{lines / wall:,.0f} lines/s; peak RSS {_children_peak_rss_mb():.0f} MB"
+        f"{lines / wall:,.0f} lines/s; CPU (user + sys, all processes) {cpu:.1f} s = "
+        f"{lines / cpu:,.0f} lines per CPU-second; peak RSS {_children_peak_rss_mb():.0f} MB"
     )
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from agent.cli import backfill as cli_backfill
 from agent.cli import parse as cli_parse
+from agent.cli.collector import YOUNG_THRESHOLD
 from agent.cli.main import app
 
 LINE = b"[10:00:00] [Server thread/INFO]: <Steve> hello\n"
@@ -33,7 +35,7 @@ def test_collector_is_tuned_while_parsing_and_restored_after(
     result = CliRunner().invoke(app, ["parse", str(log), *ARGS])
     assert result.exit_code == 0, result.output
     assert result.stdout.count("\n") == 3
-    assert seen == [cli_parse._GC_YOUNG_THRESHOLD]
+    assert seen == [YOUNG_THRESHOLD]
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
@@ -42,4 +44,27 @@ def test_collector_is_restored_after_an_unreadable_file(tmp_path: Path) -> None:
     before = gc.get_threshold(), gc.get_freeze_count()
     result = CliRunner().invoke(app, ["parse", str(tmp_path / "missing.log"), *ARGS])
     assert result.exit_code == 1
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_backfill_dry_run_tunes_the_collector_and_restores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``backfill --dry-run`` parses like ``parse`` (and forks its workers) with the
+    collector tuned; afterwards it is as before."""
+    log = tmp_path / "2026-11-21-1.log"
+    log.write_bytes(LINE * 3)
+    seen: list[int] = []
+    run_dry = cli_backfill.run_dry
+
+    def spying(*args: object, **kwargs: object) -> None:
+        seen.append(gc.get_threshold()[0])
+        run_dry(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_backfill, "run_dry", spying)
+    before = gc.get_threshold(), gc.get_freeze_count()
+    result = CliRunner().invoke(app, ["backfill", str(log), "--dry-run", "--timezone", "UTC"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") == 3
+    assert seen == [YOUNG_THRESHOLD]
     assert (gc.get_threshold(), gc.get_freeze_count()) == before

@@ -50,9 +50,7 @@ def print_file(
         if not entries:
             return
         parsed += len(entries)
-        lines = [coded[1] for entry in entries if (coded := encoder.encode(entry)) is not None]
-        if lines:
-            out.write(b"\n".join(lines) + b"\n")
+        out.write(encoder.encode_lines(entries))
 
     result = read_file(path, read, start_offset=_from_start, on_entries=on_entries, context=context)
     result.entries = parsed

@@ -49,6 +49,7 @@ from agent.backfill.progress import Reporter
 from agent.backfill.reading import ReadSettings
 from agent.backfill.ship import ShipContext, ship_all
 from agent.backfill.summary import EXIT_USAGE, Totals, format_summary
+from agent.cli.collector import tune_collector
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -197,6 +198,7 @@ def _dry_run(
     files: list[Path], read: ReadSettings, encode: EncodeSettings, totals: Totals, jobs: int
 ) -> None:
     out = typer.get_binary_stream("stdout")
+    restore_collector = tune_collector()  # before the pool forks: workers inherit it
     with Reporter(totals, lambda: 0, tty=sys.stderr.isatty()) as reporter:
         try:
             run_dry(files, read, encode, out, totals, jobs=jobs, on_file=reporter.file_done)
@@ -207,6 +209,8 @@ def _dry_run(
             # Whoever read stdout went away (`| head`): stop quietly, as cat does.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
+        finally:
+            restore_collector()
 
 
 def _ship(

@@ -15,7 +15,6 @@ is not applied: parse prints every entry (its own FILTERS select). A config erro
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 import sys
 import time
@@ -27,7 +26,7 @@ from typing import Annotated
 import typer
 
 from agent.app.config import load_config
-from agent.app.wiring import found_sources
+from agent.cli.collector import tune_collector
 from agent.cli.filters import (
     BeforeOption,
     QueryFilters,
@@ -52,12 +51,6 @@ from agent.sources.files import (
     open_log,
 )
 from agent.sources.logfiles import date_of
-
-# Parsing allocates several short-lived objects per line (line, header, event, entry,
-# body) and almost no reference cycles, so the default young-generation threshold (700)
-# runs the cycle collector thousands of times for nothing. A larger one keeps memory
-# bounded (a collection still runs every this many allocations) at a fraction of the cost.
-_GC_YOUNG_THRESHOLD = 50_000
 
 
 def parse_stream(
@@ -108,6 +101,8 @@ def _configured(path: Path | None, server_id: str | None) -> tuple[str, ReaderOp
     """The server id, and with ``--config`` that server's reader options (its patterns)."""
     if path is None:
         return server_id or DEFAULT_SERVER_ID, None
+    from agent.app.wiring import found_sources  # the daemon's wiring: only with --config
+
     try:
         chosen = choose_server(found_sources(load_config(path)), server_id)
     except (ConfigError, ValueError) as exc:
@@ -208,7 +203,7 @@ def parse(
             out.write(encode_lines(entries, raw_line=raw_line))
 
     failed = False
-    restore_gc = _tune_gc()
+    restore_gc = tune_collector()
     try:
         for path in paths or ["-"]:
             hint = day or (None if path == "-" else date_of(path))
@@ -240,25 +235,6 @@ def parse(
         restore_gc()
     if failed:
         raise typer.Exit(1)
-
-
-def _tune_gc() -> Callable[[], None]:
-    """Fewer cycle collections while parsing; returns what puts the collector back.
-
-    ``freeze`` moves the objects of the imports into the permanent generation, where
-    the collector never traverses them again. Restoring matters when the command runs
-    inside another program (a test's CliRunner): its collector is left as it was.
-    """
-    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(_GC_YOUNG_THRESHOLD, *threshold[1:])
-
-    def restore() -> None:
-        gc.set_threshold(*threshold)
-        if not frozen_before:  # a host that froze objects itself keeps them frozen
-            gc.unfreeze()
-
-    return restore
 
 
 def _parse_path(

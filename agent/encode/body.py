@@ -14,6 +14,7 @@ Absent values are omitted, never null.
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from agent.model import Decoding, Entry
 from agent.parse.dates import format_utc_cached
 from agent.parse.levels import to_api_level
 
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1  # what orjson can encode as a number
 
 
@@ -79,14 +81,22 @@ def encode_with_id(entry: Entry, *, raw_line: bool = False) -> tuple[str, bytes]
 
 
 def encode_lines(entries: list[Entry], *, raw_line: bool = False) -> bytes:
-    """Bodies as JSON lines (one object per line, each ending in ``\\n``)."""
+    """Bodies as JSON lines (one object per line, each ending in ``\\n``).
+
+    Each body is written to one buffer as soon as it is made, and its bytes freed: a list
+    of every body joined at the end made each ``orjson.dumps`` take fresh pages from the
+    system (about one page fault per entry: 11 % of ``parse``'s CPU, as system time).
+    """
     if not entries:
         return b""
-    dumps = orjson.dumps
+    buffer = io.BytesIO()
+    write, dumps = buffer.write, orjson.dumps
     try:
-        return b"\n".join([dumps(to_body(entry, raw_line=raw_line)) for entry in entries]) + b"\n"
+        for entry in entries:
+            write(dumps(to_body(entry, raw_line=raw_line), option=_NEWLINE))
     except orjson.JSONEncodeError:  # rare: redo the batch entry by entry, made safe
         return b"".join([encode_body(entry, raw_line=raw_line) + b"\n" for entry in entries])
+    return buffer.getvalue()
 
 
 def json_safe(value: Any) -> Any:

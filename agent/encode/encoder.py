@@ -7,6 +7,9 @@ sent: counting (metrics), the filter, the IP policy, then the body.
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 from prometheus_client import Counter
 
 from agent.encode.body import encode_with_id
@@ -48,6 +51,32 @@ class EntryEncoder:
             entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
         return encode_with_id(entry, raw_line=self.raw_line)
 
+    def encode_lines(self, entries: list[Entry]) -> bytes:
+        """The bodies of the ``entries`` the filter lets through, as JSON lines, in order.
+
+        Counted as :meth:`encode` counts them, but with one increment per counter per
+        batch (a prometheus ``inc`` costs ~1.5 µs, and an entry increments three or four).
+        Each body goes to one buffer as soon as it is made (see ``body.encode_lines``).
+        """
+        tally: dict[tuple[Any, ...], int] = {}
+        buffer = io.BytesIO()
+        write, skip, metrics = buffer.write, self.entry_filter.reason_to_skip, self.metrics
+        keep_ips = self.ip_mode == "keep"
+        for entry in entries:
+            _tally(tally, metrics, entry)
+            reason = skip(entry)
+            if reason is not None:
+                key = (metrics.entries_filtered, reason.value)
+                tally[key] = tally.get(key, 0) + 1
+                continue
+            if not keep_ips:
+                entry.fields = apply_ip_policy(entry.fields, self.ip_mode, self.ip_key)
+            write(encode_with_id(entry, raw_line=self.raw_line)[1])
+            write(b"\n")
+        for (family, *labels), amount in tally.items():
+            self._counter(family, *labels).inc(amount)
+        return buffer.getvalue()
+
     def _count(self, entry: Entry) -> None:
         metrics, server = self.metrics, entry.server_id
         self._counter(metrics.lines_read, server).inc(entry.line.count("\n") + 1)
@@ -64,3 +93,19 @@ class EntryEncoder:
         if child is None:
             child = self._counters[key] = family.labels(*labels)
         return child
+
+
+def _tally(tally: dict[tuple[Any, ...], int], metrics: Metrics, entry: Entry) -> None:
+    """Add what :meth:`EntryEncoder._count` increments for ``entry`` to ``tally``."""
+    server = entry.server_id
+    key: tuple[Any, ...] = (metrics.lines_read, server)
+    tally[key] = tally.get(key, 0) + entry.line.count("\n") + 1
+    for tag in entry.tags:
+        key = (metrics.entries, server, tag)
+        tally[key] = tally.get(key, 0) + 1
+    if entry.truncated:
+        key = (metrics.lines_truncated, server)
+        tally[key] = tally.get(key, 0) + 1
+    if entry.decoding is not Decoding.UTF8:
+        key = (metrics.lines_not_utf8, server, entry.decoding.value)
+        tally[key] = tally.get(key, 0) + 1

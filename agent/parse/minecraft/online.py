@@ -70,8 +70,13 @@ def judge(
             if modded is not None:
                 return modded
         return _unknown(roster, event, text, thread)
-    when = None if timestamp is None else timestamp.timestamp()
     hint = event.hint
+    if not hint and len(tags) == 1 and tags[0] in _PRESENT_TAGS:  # chat, a death: the most common
+        name = event.fields.get("username")
+        if isinstance(name, str):
+            roster.seen(name)
+        return event
+    when = None if timestamp is None else timestamp.timestamp()
     if hint:
         return _hinted(roster, event, hint, when)
     if _LOGIN in tags:
