@@ -66,11 +66,11 @@ class SpoolSink:
         sink does not move the resume point (``as_latest=False``): then it is not the
         resume point's context.
         """
-        records = []
-        for entry in entries:
-            encoded = self.encoder.encode(entry)
-            if encoded is not None:
-                records.append(Record(encoded[0], entry.server_id, encoded[1]))
+        server_id = checkpoint.server_id  # a delivery holds one server's entries
+        records = [
+            Record(event_id, server_id, body)
+            for event_id, body in self.encoder.encode_many(entries)
+        ]
         if not self._as_latest:
             context = None
         if self._batch is None:
@@ -112,6 +112,10 @@ class PrintSink:
         self.encoder = encoder
         self._out = out if out is not None else sys.stdout.buffer
 
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing is committed: each delivery is printed at once."""
+        return contextlib.nullcontext()
+
     def deliver(
         self,
         entries: Sequence[Entry],
@@ -119,9 +123,9 @@ class PrintSink:
         context: Mapping[str, Any] | None = None,
     ) -> None:
         """Write one JSON line per entry that passes the filter (the context is not kept)."""
-        lines = [encoded[1] for e in entries if (encoded := self.encoder.encode(e)) is not None]
+        lines = self.encoder.encode_lines(entries)
         if lines:
-            self._out.write(b"\n".join(lines) + b"\n")
+            self._out.write(lines)
             self._out.flush()
 
     def has_room(self, server_id: str | None = None) -> bool:
