@@ -16,6 +16,7 @@ at a steady rate the latency includes one inter-line gap.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -53,6 +54,9 @@ class LatencySink:
             match = _WRITTEN.search(entry.line)
             if match:
                 self.latencies.append(now - float(match[1]))
+
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def has_room(self, server_id: str | None = None) -> bool:
         return True

@@ -22,6 +22,7 @@ back the one of the latest checkpoint when the follower (re)starts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +42,11 @@ class Sink(Protocol):
     ) -> None:
         """Take ``entries`` and commit ``checkpoint`` with them (atomically, if it commits),
         and ``context``, the server's parse context at ``checkpoint``, if not None."""
+        ...
+
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        """Deliveries inside commit together when it exits (one transaction per tailer
+        pass, across servers); a sink that commits nothing gives a null context."""
         ...
 
     def has_room(self, server_id: str | None = None) -> bool:
@@ -128,6 +134,10 @@ class MemorySink:
         self.room.set()
         self.changed = threading.Condition()
         self._on_deliver = on_deliver
+
+    def batched(self) -> contextlib.AbstractContextManager[None]:
+        """Each delivery commits at once (nothing to group)."""
+        return contextlib.nullcontext()
 
     def deliver(
         self,

@@ -6,7 +6,7 @@ polling interval, whichever comes first. Due are: the followers whose folder had
 (after a 10 ms wait, so one pass reads what several writes added), those with more to
 read or an idle flush due, and every follower at the safety-net pass (every poll, or
 every WATCHED_POLL_SECONDS while inotify watches every folder). The entries of one pass
-commit in one spool transaction when the sink offers ``batched()``. While the sink has
+commit in one spool transaction (the sink's ``batched()``). While the sink has
 no room nothing is read: the log files are the buffer (shared/DESIGN.md, invariant 3).
 
 Servers come and go when ``log`` is a glob (agent/sources/tail/servers.py): the set is
@@ -25,7 +25,6 @@ and is raised to the caller: nothing was committed past it, so nothing is lost.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -112,8 +111,7 @@ class Tailer:
         self._publish_metrics()
         busy: set[Follower] = set()
         paused: set[Follower] = set()  # looked at again after the next wake-up
-        batched = getattr(self._sink, "batched", None)  # one spool commit per pass
-        with batched() if batched is not None else contextlib.nullcontext():
+        with self._sink.batched():  # one spool commit per pass
             for follower in self._chosen():
                 if not self._sink.has_room(follower.source.server_id):
                     paused.add(follower)  # its share of the spool is full: the log is the buffer
