@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("mode", choices=["live", "backlog", "fill", "overhead", "spool-sync"])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument(
-        "--transport", choices=["aiohttp", "httpx", "httpx-aiohttp"], default="aiohttp"
+        "--transport", choices=["http1", "aiohttp", "httpx", "httpx-aiohttp"], default="http1"
     )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--error-rate", type=float, default=0.0)
