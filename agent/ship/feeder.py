@@ -133,8 +133,11 @@ class Feeder:
 
     async def _wait_woken(self, seconds: float) -> None:
         """Wait for :attr:`_wake` (not cleared here) or ``seconds``."""
+        # asyncio.timeout, not wait_for: wait_for wraps the wait in a new Task each time,
+        # and the feeder waits once per tailer pass.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     def _on_append(self) -> None:  # the spool's listener: called from the appending thread
         loop = self._loop

@@ -97,7 +97,7 @@ def decide(status: int | None, code: str | None, exc: BaseException | None = Non
 
 def parse_error(body: bytes) -> dict[str, Any] | None:
     """The ``error`` object of an API error body, or None if the body is not the API's JSON."""
-    if not body or body[:1] != b"{":
+    if not body or body[:1] != b"{" or b'"error"' not in body:  # most answers: no parse
         return None
     try:
         doc = orjson.loads(body)
