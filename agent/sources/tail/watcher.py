@@ -4,8 +4,10 @@ The tailer sleeps in :meth:`Waker.wait` with a timeout no longer than its pollin
 interval, so on filesystems where inotify does not fire (NFS, some container mounts) it
 still notices growth and rotation within that interval; inotify only makes it faster.
 
-One hop, no thread: the tailer's own thread waits in ``poll`` on one inotify descriptor
-(and a pipe that :meth:`Waker.wake` writes to). watchdog's ``Observer`` put three threads
+One hop, no thread: the tailer waits on one inotify descriptor (and a pipe that
+:meth:`Waker.wake` writes to), either in ``poll`` in its own thread (:meth:`Waker.wait`)
+or in the daemon's event loop (:attr:`Waker.fds` given to ``add_reader``, then
+:meth:`Waker.take`; agent/sources/tail/loop.py). watchdog's ``Observer`` put three threads
 and two queues between the kernel and the tailer (bench/README.md "## host": about a
 fifth of the agent's CPU at 50 lines/s); watchdog's ctypes bindings
 (``inotify_init``/``inotify_add_watch``) are still what talks to the kernel. :meth:`wait`
@@ -193,11 +195,23 @@ class Waker:
         ready = self._poller.poll(max(0.0, timeout) * 1000)
         if not ready:
             return set()
+        return self.take()
+
+    def take(self) -> set[Path] | None:
+        """What is pending now, without blocking: as :meth:`wait` returns it (the event
+        loop's driver calls this when :attr:`fds` are readable, and before each pass)."""
         woken = False
-        with contextlib.suppress(OSError):
-            woken = bool(os.read(self._wake_r, 4096))
+        if self._wake_r >= 0:
+            with contextlib.suppress(OSError):  # BlockingIOError: not woken
+                woken = bool(os.read(self._wake_r, 4096))
         changed = self._read_events()
         return None if woken or changed is None else changed
+
+    @property
+    def fds(self) -> list[int]:
+        """The descriptors that become readable on an event or :meth:`wake` (for an event
+        loop's ``add_reader``); empty before :meth:`start`."""
+        return [fd for fd in (self._wake_r, self._inotify) if fd >= 0]
 
     def _read_events(self) -> set[Path] | None:
         """The folders named by pending events (None: the queue overflowed)."""
