@@ -7,16 +7,20 @@ A tailer thread of its own cost, for every line written, a wake-up of that threa
 
 The passes are :meth:`Tailer.run_pass`, run as callbacks of the loop:
 
-* between passes the :class:`Waker`'s descriptors (inotify, the wake pipe) are given to
-  ``add_reader``; when one is readable they are taken off and a pass is scheduled
-  ``COALESCE_SECONDS`` later (one pass reads what several writes added). Each pass first
-  takes the pending events without blocking (:meth:`Waker.take`).
-* A pass that left followers busy schedules the next with ``call_soon``: requests and acks
-  run in between, and the loop is never held for more than one pass.
+* The :class:`Waker`'s descriptors (inotify, the wake pipe) are given to ``add_reader``
+  for the whole run; a readable one is read at once (without blocking) and the followers
+  of the folders named are due.
+* A pass follows an event at once, unless the last pass started less than
+  ``COALESCE_SECONDS`` ago: then it waits for that moment, so under load one pass reads
+  what several writes added (at most one pass per 10 ms), while a lone line (one server
+  writing now and then) costs one wake-up, not two, and no added latency.
+* A pass that left followers busy schedules the next with ``call_soon``: requests, acks
+  and inotify reads run in between, and the loop is never held for more than one pass.
 * An idle pass sleeps on a timer for :meth:`Tailer.sleep_seconds` (idle-flush deadlines,
   rescans, the safety-net pass) or until the next event.
 * When the sink has no room for any follower nothing blocks: the next pass looks again
-  after the polling interval (events are not watched meanwhile: they cannot make room).
+  after the polling interval (events are read but do not bring it forward: they cannot
+  make room; a wake-up does).
 * Without inotify (``use_inotify=False``, not Linux) only the wake pipe is watched: the
   timers alone drive the polling.
 
@@ -49,6 +53,9 @@ class LoopTailer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None  # the loop's thread
         self._next: asyncio.Handle | None = None  # the scheduled pass
+        self._next_at = 0.0  # when it runs (loop time)
+        self._last_pass = float("-inf")  # when the last pass started (loop time)
+        self._paused = False  # no room in the sink: only the poll timer looks again
         self._readers: list[int] = []  # descriptors given to add_reader
         self._running = False
         self._failure: BaseException | None = None
@@ -64,8 +71,9 @@ class LoopTailer:
         return self._failure
 
     def start(self) -> None:
-        """Open the followers and schedule the first pass (in the loop's thread)."""
-        self._loop = asyncio.get_running_loop()
+        """Open the followers, watch the waker's descriptors and run the first pass soon
+        (in the loop's thread)."""
+        loop = self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._running = True
         try:
@@ -73,7 +81,12 @@ class LoopTailer:
         except Exception as exc:
             self._fail(exc)
             return
-        self._next = self._loop.call_soon(self._pass)
+        waker = self.tailer.waker
+        self._readers = [fd for fd in (waker.wake_fd, waker.event_fd) if fd >= 0]
+        loop.add_reader(waker.wake_fd, self._on_wake)
+        if waker.event_fd >= 0:
+            loop.add_reader(waker.event_fd, self._on_events)
+        self._schedule(loop.time())
 
     def stop(self) -> None:
         """Stop after the current pass: at once in the loop's thread (no pass runs while
@@ -85,52 +98,66 @@ class LoopTailer:
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._finish)
 
+    # -- wake-ups --------------------------------------------------------------------------
+
+    def _on_events(self) -> None:
+        """inotify is readable: note the folders, and pass (at most one pass a coalescing
+        interval: under load one pass reads what several writes added)."""
+        self.tailer.note_changed(self.tailer.waker.take_events())
+        self._soon()
+
+    def _on_wake(self) -> None:
+        """Tailer.stop() or Waker.wake() (any thread): look at every follower, or stop."""
+        self.tailer.note_changed(self.tailer.waker.take())
+        assert self._loop is not None
+        self._schedule(self._loop.time())
+
+    def _soon(self) -> None:
+        if self._paused:  # the sink is full: events cannot make room; the timer looks
+            return
+        assert self._loop is not None
+        self._schedule(max(self._loop.time(), self._last_pass + COALESCE_SECONDS))
+
+    def _schedule(self, when: float) -> None:
+        """The next pass at ``when`` at the latest (an earlier one already set stands)."""
+        if self._next is not None:
+            if self._next_at <= when:
+                return
+            self._next.cancel()
+        assert self._loop is not None
+        self._next_at = when
+        if when <= self._loop.time():
+            self._next = self._loop.call_soon(self._pass)
+        else:
+            self._next = self._loop.call_at(when, self._pass)
+
+    # -- passes --------------------------------------------------------------------------
+
     def _pass(self) -> None:
         self._next = None
-        self._unwatch()
         if not self._running:
             return
         tailer = self.tailer
         if tailer.stop_requested:  # Tailer.stop() from any thread: through the wake pipe
             self._finish()
             return
+        loop = self._loop
+        assert loop is not None
+        self._last_pass = now = loop.time()
+        self._paused = False
         try:
-            tailer.note_changed(tailer.waker.take())
             after = tailer.run_pass()
         except Exception as exc:
             self._fail(exc)
             return
-        loop = self._loop
-        assert loop is not None
         if after is Next.AGAIN:
-            self._next = loop.call_soon(self._pass)
+            self._schedule(now)
         elif after is Next.NO_ROOM:
+            self._paused = True
             tailer.look_at_all()
-            self._next = loop.call_later(tailer.poll_seconds, self._pass)
+            self._schedule(now + tailer.poll_seconds)
         else:
-            self._watch()
-            self._next = loop.call_later(tailer.sleep_seconds(), self._pass)
-
-    def _on_ready(self) -> None:
-        """An event or a wake-up: read it with the others in one pass, a moment later."""
-        self._unwatch()
-        if self._next is not None:
-            self._next.cancel()
-        assert self._loop is not None
-        self._next = self._loop.call_later(COALESCE_SECONDS, self._pass)
-
-    def _watch(self) -> None:
-        assert self._loop is not None
-        self._readers = self.tailer.waker.fds
-        for fd in self._readers:
-            self._loop.add_reader(fd, self._on_ready)
-
-    def _unwatch(self) -> None:
-        if self._loop is None:
-            return
-        for fd in self._readers:
-            self._loop.remove_reader(fd)
-        self._readers = []
+            self._schedule(now + tailer.sleep_seconds())
 
     def _finish(self) -> None:
         """Cancel what is scheduled and close the files (before the waker's descriptors)."""
@@ -140,7 +167,10 @@ class LoopTailer:
         if self._next is not None:
             self._next.cancel()
             self._next = None
-        self._unwatch()
+        assert self._loop is not None
+        for fd in self._readers:
+            self._loop.remove_reader(fd)
+        self._readers = []
         self.tailer.close()
 
     def _fail(self, exc: BaseException) -> None:
