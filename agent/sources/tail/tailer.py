@@ -92,6 +92,9 @@ class Tailer:
         self._every = poll_seconds  # its interval: longer while every folder is watched
         self._stop_given = False
         self._due: set[Follower] = set()  # to step in the next pass: events, more work
+        # Each follower's idle-flush deadline, as of its last step (only a step moves it):
+        # no scan of every follower per pass (bench/README.md "## host", 200 servers).
+        self._deadlines: dict[Follower, float] = {}
         self._by_directory: dict[Path, list[Follower]] = {}
         self.followers: list[Follower] = []
         self._add(self._servers.scan().found)
@@ -176,6 +179,7 @@ class Tailer:
                     continue
                 if follower.step():
                     busy.add(follower)
+                self._note_deadline(follower)
         self._due = busy | paused
         if paused and len(paused) == len(self.followers):
             return Next.NO_ROOM
@@ -195,11 +199,16 @@ class Tailer:
             self._next_full = now + every
             return self.followers
         due = self._due
-        return [
-            f
-            for f in self.followers
-            if f in due or ((d := f.flush_deadline()) is not None and d <= now)
-        ]
+        if self._deadlines and min(self._deadlines.values()) <= now:
+            due = due | {f for f, d in self._deadlines.items() if d <= now}
+        return [f for f in self.followers if f in due]
+
+    def _note_deadline(self, follower: Follower) -> None:
+        deadline = follower.flush_deadline()
+        if deadline is None:
+            self._deadlines.pop(follower, None)
+        else:
+            self._deadlines[follower] = deadline
 
     def _wait(self) -> None:
         """Sleep until an event, a deadline or the poll; note which followers are due."""
@@ -246,6 +255,7 @@ class Tailer:
         for follower in gone:
             follower.close()
             self._due.discard(follower)
+            self._deadlines.pop(follower, None)
             same = self._by_directory.get(follower.directory, [])
             self._by_directory[follower.directory] = [f for f in same if f is not follower]
             if follower.directory not in still_watched:
@@ -279,8 +289,7 @@ class Tailer:
     def sleep_seconds(self) -> float:
         """How long the driver may sleep before the next pass is due (without events)."""
         now = self._clock()
-        deadlines = [d for f in self.followers if (d := f.flush_deadline()) is not None]
-        nearest = min([self._next_full, self._next_rescan, *deadlines])
+        nearest = min(self._next_full, self._next_rescan, *self._deadlines.values())
         if self._stop_given or self._due:  # run(stop), or paused followers: every poll
             nearest = min(nearest, now + self._poll)
         return max(0.0, nearest - now)
