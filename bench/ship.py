@@ -22,8 +22,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -91,6 +93,18 @@ def uploader_for(spool: Spool, url: str, args: argparse.Namespace, **kw: object)
     return Uploader(spool, options, static_token(TOKEN), dead_letters=dead, **kw)  # type: ignore[arg-type]
 
 
+def run_loop(main: Coroutine[Any, Any, None], args: argparse.Namespace) -> None:
+    """Run ``main`` on asyncio's loop, or uvloop's with ``--loop uvloop`` (as the daemon
+    does where uvloop is installed: agent/app/daemon.py)."""
+    if args.loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+    else:
+        asyncio.run(main)
+
+
 def live(args: argparse.Namespace) -> None:
     """Producer thread + uploader; throughput, CPU per entry, latency percentiles."""
     proc, url = start_receiver(args.error_rate)
@@ -128,7 +142,7 @@ def live(args: argparse.Namespace) -> None:
         uploader.request_stop()
         await task
 
-    asyncio.run(main())
+    run_loop(main(), args)
     producer.join()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     proc.terminate()
@@ -175,7 +189,7 @@ def backlog(args: argparse.Namespace) -> None:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     cpu0, t0 = time.process_time(), time.perf_counter()
-    asyncio.run(uploader.run(until_empty=True))
+    run_loop(uploader.run(until_empty=True), args)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     stop.set()
     proc.terminate()
@@ -198,7 +212,7 @@ def overhead(args: argparse.Namespace) -> None:
     fake = FakeTransport(lambda body, key: accepted())
     uploader = uploader_for(spool, "http://127.0.0.1:9", args, transport=fake)
     cpu0 = time.process_time()
-    asyncio.run(uploader.run(until_empty=True))
+    run_loop(uploader.run(until_empty=True), args)
     cpu = time.process_time() - cpu0
     print(f"no HTTP (fake transport): {cpu / args.entries * 1e6:.0f} µs/entry")
     shutil.rmtree(tmp)
@@ -232,9 +246,10 @@ def main() -> None:
     parser.add_argument("mode", choices=["live", "backlog", "fill", "overhead", "spool-sync"])
     parser.add_argument("--entries", type=int, default=50_000)
     parser.add_argument(
-        "--transport", choices=["aiohttp", "httpx", "httpx-aiohttp"], default="aiohttp"
+        "--transport", choices=["http1", "aiohttp", "httpx", "httpx-aiohttp"], default="http1"
     )
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--append-batch", type=int, default=64)
     parser.add_argument("--rate", type=float, default=0.0, help="producer entries/s (0: max)")

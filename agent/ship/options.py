@@ -26,16 +26,16 @@ class UploaderOptions:
     tests/test_uploader.py fails if they drift apart.
 
     The others are internal tuning, not in the config file, and keep these defaults:
-    ``transport`` (``http2 = true`` is the only reason to leave aiohttp: bench/README.md
-    "## ship"), ``max_pending`` (the memory bound, measured in bench/README.md
-    "### Memory"), the backoff and pause intervals (the API's contract: backoff is capped,
-    a pause is retried every few minutes unless the server's Retry-After says otherwise,
-    and Retry-After is capped). Tests and benchmarks shorten them; operators have no reason
-    to.
+    ``transport`` (the lean HTTP/1.1 transport for a direct connection, aiohttp through a
+    proxy, httpx for ``http2 = true``: bench/README.md "## ship"), ``max_pending`` (the
+    memory bound, measured in bench/README.md "### Memory"), the backoff and pause
+    intervals (the API's contract: backoff is capped, a pause is retried every few minutes
+    unless the server's Retry-After says otherwise, and Retry-After is capped). Tests and
+    benchmarks shorten them; operators have no reason to.
     """
 
     url: str
-    transport: TransportName = "aiohttp"
+    transport: TransportName = "http1"
     http2: bool = False
     allow_insecure_http: bool = False
     concurrency: int = 8

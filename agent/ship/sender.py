@@ -3,7 +3,8 @@
 An attempt passes the pause gate, takes one of ``concurrency`` slots, POSTs the record
 with its ``Idempotency-Key`` and reads the answer through the retry rule
 (:func:`agent.ship.retry.failure`). Accepted: the record is acked in the spool before the
-slot is given back (so after a kill -9 at most ``concurrency`` requests are sent again).
+slot is given back (so after a kill -9 at most ``concurrency`` requests are sent again);
+the acks of one loop tick share one transaction (agent/ship/acks.py).
 Otherwise the attempt raises the ShipError the answer means, after telling the gate (a
 pause closes it, a verdict opens it) and the report.
 
@@ -25,6 +26,7 @@ from agent.errors import (
     PauseReason,
     RetryableShipError,
 )
+from agent.ship.acks import AckGroup
 from agent.ship.auth import TokenProvider
 from agent.ship.feeder import Feeder
 from agent.ship.gate import GateState, PauseGate, Turn
@@ -79,6 +81,7 @@ class Sender:
         self.drain = DrainPacer()
         self.on_recovered: Callable[[float], None] | None = None  # set by the uploader
         self._stopping = asyncio.Event()
+        self._acks = AckGroup(spool)
 
     def stop(self) -> None:
         """Requests waiting for their drain turn give up (they stay spooled)."""
@@ -99,6 +102,7 @@ class Sender:
             self._report.answered(answer.status)
             exc = failure(answer, time.time())
             if exc is None:
+                await self._acks.ack(record)  # before the slot is given back
                 self._accepted(record)
                 return
         if isinstance(exc, PausedShipError):
@@ -153,7 +157,6 @@ class Sender:
             self._transport.set_token(self._token.reload())
 
     def _accepted(self, record: SpooledRecord) -> None:
-        self._spool.ack((record,))
         self._report.accepted()
         self._verdict()
         self._feeder.settled()

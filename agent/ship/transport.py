@@ -5,17 +5,23 @@ refused or reset connections, TLS and protocol errors) are translated here into
 :class:`~agent.errors.RetryableShipError` so nothing above this module knows which HTTP
 library is in use. What an answer *means* (accepted, retry, pause, dead-letter) is the
 retry rule's business (agent/ship/retry.py, which imports :class:`Answer` from here); the
-transport only carries it. Two implementations:
+transport only carries it. Three implementations:
 
-* :class:`AiohttpTransport` (default): measured at a fraction of httpx's CPU per request
-  (bench/README.md "## ship"); the agent runs beside a game server whose CPU matters.
+* :class:`agent.ship.http1.Http1Transport` (default for a direct connection): keep-alive
+  HTTP/1.1 on asyncio protocols with httptools' parser, a quarter of aiohttp's CPU per
+  request (bench/README.md "### Lean HTTP/1.1 transport"); the agent runs beside a game
+  server whose CPU matters, and it pays one request per log line.
+* :class:`AiohttpTransport`: through a proxy (CONNECT tunnels, proxy authentication), or
+  when asked for; measured at a fraction of httpx's CPU per request (bench/README.md
+  "## ship").
 * :class:`HttpxTransport`: httpx ``AsyncClient``, optionally HTTP/2; tested with respx.
 
-Both keep ``concurrency`` connections alive and never log headers (the token). Both reach
-the API the same way: through the proxy :func:`agent.ship.proxy.choose_proxy` picked (the
-libraries' own environment handling is off: it differs between them), trusting what
-:func:`agent.ship.tls.tls_context` trusts. A failure to connect names ``host:port`` of the
-API, and of the proxy when there is one, never the proxy's credentials.
+All keep ``concurrency`` connections alive and never log headers (the token). The two
+libraries reach the API the same way: through the proxy
+:func:`agent.ship.proxy.choose_proxy` picked (the libraries' own environment handling is
+off: it differs between them), trusting what :func:`agent.ship.tls.tls_context` trusts.
+A failure to connect names ``host:port`` of the API, and of the proxy when there is one,
+never the proxy's credentials.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from agent.ship.tls import tls_context
 
 log = logging.getLogger(__name__)
 
-TransportName = Literal["aiohttp", "httpx"]
+TransportName = Literal["http1", "aiohttp", "httpx"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +241,10 @@ def make_transport(
     through ``proxy`` (None: direct), trusting the system store plus ``ca_file``."""
     if proxy is not None:  # the environment can change the route: say which one is taken
         log.info("%s: to %s via proxy %s", events.SHIP_PROXY, host_port(url), proxy.display())
+    if name == "http1" and proxy is None and not http2:
+        from agent.ship.http1 import Http1Transport
+
+        return Http1Transport(url, token, concurrency=concurrency, timeout=timeout, ca_file=ca_file)
     if name == "httpx" or http2:
         return HttpxTransport(
             url,
