@@ -69,7 +69,8 @@ def test_lines_and_a_roll_arrive_through_inotify_in_the_loop(tmp_path: Path) -> 
     async def main() -> int:
         driver.start()
         try:
-            assert tailer.waker.watching
+            if not tailer.waker.watching:  # e.g. fs.inotify.max_user_instances reached
+                pytest.skip("inotify is unavailable here (watch.failed logged)")
             await until(lambda: tailer.sleep_seconds() > 30)  # the first (full) pass is done
             n = 0
             for _ in range(3):
@@ -84,7 +85,10 @@ def test_lines_and_a_roll_arrive_through_inotify_in_the_loop(tmp_path: Path) -> 
 
     n = asyncio.run(main())
     writer.close()
-    assert counters(sink.entries) == list(range(n))
+    got = counters(sink.entries)
+    assert got == list(range(n)), f"{len(got)} entries; first differences: " + str(
+        [(i, c) for i, c in enumerate(got) if i >= n or c != i][:10]
+    )
     assert sink.threads == {threading.get_ident()}  # asyncio.run: this thread's loop
     assert not driver.alive and driver.failure is None
     assert tailer.waker.fds == []  # closed on stop
