@@ -108,7 +108,7 @@ class Waker:
         return directory in self._watches
 
     def start(self) -> None:
-        """Open inotify and the wake pipe (the waiter's own thread reads the events)."""
+        """Open inotify and the wake pipe (the waiter reads the events: its thread or loop)."""
         with self._fds_lock:
             self._wake_r, self._wake_w = os.pipe()
             for fd in (self._wake_r, self._wake_w):
