@@ -233,9 +233,11 @@ def test_a_full_spool_share_pauses_reading_and_it_resumes(tmp_path: Path) -> Non
         try:
             await until(lambda: not spool.has_room("busy"))
             held = spool.stats().depth
-            seen = passes
+            seen, since = passes, asyncio.get_running_loop().time()
             await until(lambda: passes >= seen + 5)  # several looks for room, loop not held
             assert spool.stats().depth == held  # nothing read while the share is full
+            # ... once a poll (0.05 s), not in a busy loop on the paused server's deadline
+            assert asyncio.get_running_loop().time() - since >= 4 * 0.05
             quiet.lines(0, 5)
             await until(lambda: len(spooled_counters(spool, "quiet")) == 5)
             while len(sent) < total:  # the uploader's part: take and ack
@@ -272,3 +274,32 @@ def test_tailer_stop_from_any_thread_ends_the_driver(tmp_path: Path, from_thread
     asyncio.run(main())
     writer.close()
     assert driver.failure is None and tailer.waker.fds == []
+
+
+def test_stop_from_inside_a_pass_takes_effect_after_it(tmp_path: Path) -> None:
+    """A stop asked by the pass itself (here the sink) closes nothing under it: the pass
+    ends (its delivery kept), then the driver stops."""
+    writer = Log4jWriter(tmp_path / "logs")
+    n = writer.lines(0, 20)
+    stops: list[bool] = []
+
+    class StoppingSink(MemorySink):
+        def deliver(self, entries: Sequence[Entry], checkpoint: Checkpoint, context=None) -> None:
+            driver.stop()
+            stops.append(driver.alive)  # still running: the pass is not over
+            super().deliver(entries, checkpoint, context)
+
+    sink = StoppingSink()
+    tailer = Tailer([source(writer.latest)], sink, sink.store, poll_seconds=0.05)
+    driver = LoopTailer(tailer)
+
+    async def main() -> None:
+        driver.start()
+        await until(lambda: not driver.alive)
+
+    asyncio.run(main())
+    writer.close()
+    assert stops and all(stops)
+    assert driver.failure is None and tailer.waker.fds == []
+    assert 0 < len(sink.entries) <= n
+    assert sink.store.checkpoint("survival") == sink.checkpoints[-1]

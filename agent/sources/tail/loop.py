@@ -60,6 +60,7 @@ class LoopTailer:
         self._muted = False  # inotify taken off the loop until the next pass
         self._readers: list[int] = []  # descriptors given to add_reader
         self._running = False
+        self._in_pass = False
         self._failure: BaseException | None = None
 
     @property
@@ -95,7 +96,9 @@ class LoopTailer:
         another callback does), else through the loop."""
         if not self._running or self._loop is None:
             return
-        if threading.get_ident() == self._thread:
+        if self._in_pass:  # called by the pass itself (a sink's callback): after it
+            self.tailer.stop()
+        elif threading.get_ident() == self._thread:
             self._finish()
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._finish)
@@ -163,13 +166,16 @@ class LoopTailer:
         assert loop is not None
         self._last_pass = now = loop.time()
         self._paused = False
+        self._in_pass = True
         try:
             if self._muted:
                 self._unmute()
             after = tailer.run_pass()
         except Exception as exc:
+            self._in_pass = False
             self._fail(exc)
             return
+        self._in_pass = False
         if after is Next.AGAIN:
             self._schedule(now)
         elif after is Next.NO_ROOM:

@@ -176,6 +176,9 @@ class Tailer:
             for follower in self._chosen():
                 if not self._sink.has_room(follower.source.server_id):
                     paused.add(follower)  # its share of the spool is full: the log is the buffer
+                    # Its idle flush waits for room too (looked at every poll while paused):
+                    # a deadline left in the past would make every sleep zero, a busy loop.
+                    self._deadlines.pop(follower, None)
                     continue
                 if follower.step():
                     busy.add(follower)
