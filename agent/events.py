@@ -16,7 +16,7 @@ FILE_RESUMED = "file.resumed"  # a saved checkpoint was found in a rotated file 
 FILE_LOST = "file.lost"  # a checkpointed file is gone: its unread rest cannot be read
 FILE_CATCHUP = "file.catchup"  # reading rotated files the agent missed while stopped
 WATCH_FAILED = "watch.failed"  # inotify watch not possible: polling only for that directory
-TAIL_FAILED = "tail.failed"  # the tailer thread ended with an error: the daemon stops
+TAIL_FAILED = "tail.failed"  # the tailer ended with an error: the daemon stops
 # bad bytes and odd files (issue 10 item 8, issue 11)
 FILE_CUT_SHORT = "file.cut_short"  # a .gz ends mid-stream: its readable part was read
 FILE_EMPTY = "file.empty"  # a rolled file holds no bytes: nothing to read

@@ -1,7 +1,8 @@
 """The daemon: ``serverops-agent run``. Owns signals, systemd notify/watchdog and shutdown.
 
-Threads: the tailer follows the logs in its own thread and writes entries + checkpoints
-to the spool; the uploader runs in the main thread's event loop and drains the spool.
+One event loop, in the main thread: the tailer follows the logs and writes entries +
+checkpoints to the spool (its passes are loop callbacks: agent/sources/tail/loop.py), the
+uploader drains the spool; no thread hand-off between them (bench/README.md "## host").
 
 * SIGTERM / SIGINT: stop reading, let requests in flight finish within
   ``api.shutdown_deadline_seconds``, exit 0. Nothing is lost: what was read is in the
@@ -11,9 +12,10 @@ to the spool; the uploader runs in the main thread's event loop and drains the s
   tailer, which resumes every server from its committed checkpoint (no line lost or
   repeated: a checkpoint only ever covers entries already in the spool). ``[api]``,
   ``[state]``, ``[spool]`` and ``[metrics]`` changes need a restart (logged).
-* WATCHDOG=1 is sent only while the tailer thread, the event loop and the uploader (its
+* WATCHDOG=1 is sent only while the tailer, the event loop and the uploader (its
   feeder and every worker: ``Uploader.alive``) are alive, so systemd restarts an agent
-  that hangs; an uploader that ended makes the daemon exit 1.
+  that hangs; an uploader that ended makes the daemon exit 1, and so does a tailer that
+  failed (e.g. the spool cannot write: logged as ``tail.failed``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from agent.app.wiring import (
 from agent.errors import AgentError, ConfigError
 from agent.metrics import Metrics
 from agent.ship.uploader import Uploader
+from agent.sources.tail.loop import LoopTailer
 from agent.sources.tail.sink import CheckpointStore, MemoryCheckpointStore, Sink
 from agent.sources.tail.tailer import Tailer
 from agent.state import lock as state_lock
@@ -54,8 +56,10 @@ STATUS_INTERVAL_SECONDS = 5.0
 _RESTART_KEYS = ("api", "state", "spool", "metrics")
 
 
-class TailerThread:
-    """The tailer running in a thread, restartable with new sources (SIGHUP)."""
+class DaemonTailer:
+    """The tailer on the daemon's event loop, restartable with new sources (SIGHUP).
+
+    ``on_failure`` is called (in the loop) when a pass raised: the daemon then stops."""
 
     def __init__(
         self,
@@ -63,38 +67,39 @@ class TailerThread:
         sink: Sink,
         store: CheckpointStore,
         metrics: Metrics | None = None,
+        on_failure: Callable[[], object] | None = None,
     ) -> None:
-        self._sink = sink
-        self._store = store
-        self._tailer = Tailer(build_sources(config), sink, store, metrics=metrics)
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="tailer", daemon=True)
+        tailer = Tailer(build_sources(config), sink, store, metrics=metrics)
+        self._on_failure = on_failure
+        self._driver = LoopTailer(tailer, on_failure=self._failed)
 
     def start(self) -> None:
-        """Start following."""
-        self._thread.start()
+        """Start following (in the running loop)."""
+        self._driver.start()
 
-    def _run(self) -> None:
-        try:
-            self._tailer.run()
-        except BaseException as exc:  # reported by the main loop, which then stops
-            self._failure = exc
-            log.exception("%s: the tailer stopped: %s", events.TAIL_FAILED, exc)
+    def _failed(self, exc: BaseException) -> None:
+        log.error(
+            "%s: the tailer stopped: %s",
+            events.TAIL_FAILED,
+            exc,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        if self._on_failure is not None:
+            self._on_failure()
 
     @property
     def alive(self) -> bool:
-        """True while the thread runs."""
-        return self._thread.is_alive()
+        """True while it follows (not stopped, not failed)."""
+        return self._driver.alive
 
     @property
     def failure(self) -> BaseException | None:
-        """The exception that ended the thread, if any."""
-        return self._failure
+        """The exception that stopped the tailer, if any."""
+        return self._driver.failure
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the current slice of work and wait for the thread."""
-        self._tailer.stop()
-        self._thread.join(timeout)
+    def stop(self) -> None:
+        """Stop after the current pass (at once: no pass runs while this runs)."""
+        self._driver.stop()
 
 
 class Daemon:
@@ -120,7 +125,10 @@ class Daemon:
             self.store = self.spool
             self.uploader = build_uploader(config, self.spool, self.metrics)
             self.sink = SpoolSink(self.spool, build_encoder(config, self.metrics, dry_run=False))
-        self.tailer = TailerThread(config, self.sink, self.store, self.metrics)
+        self.tailer = self._new_tailer(config)
+
+    def _new_tailer(self, config: AgentConfig) -> DaemonTailer:
+        return DaemonTailer(config, self.sink, self.store, self.metrics, self._stop.set)
 
     async def run(self) -> int:
         """Run until a stop signal; return the exit code."""
@@ -186,10 +194,8 @@ class Daemon:
         interval = watchdog_interval_seconds()
         period = min(interval or STATUS_INTERVAL_SECONDS, STATUS_INTERVAL_SECONDS)
         while True:
-            if not self.tailer.alive:
-                log.error(
-                    "%s: the tailer thread ended; stopping so systemd restarts", events.TAIL_FAILED
-                )
+            if not self.tailer.alive and not self._stop.is_set():
+                log.error("%s: the tailer ended; stopping so systemd restarts", events.TAIL_FAILED)
                 self._stop.set()
                 return
             if self.uploader is not None and not self.uploader.alive and not self._stop.is_set():
@@ -240,7 +246,7 @@ class Daemon:
         self.tailer.stop()
         self.config = new
         self.sink.encoder = build_encoder(new, self.metrics, dry_run=self.dry_run)
-        self.tailer = TailerThread(new, self.sink, self.store, self.metrics)
+        self.tailer = self._new_tailer(new)
         self.tailer.start()
         log.info("%s: following %d server(s)", events.CONFIG_RELOADED, len(new.servers))
         self.notifier.ready(f"following {len(new.servers)} server(s)")

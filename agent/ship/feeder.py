@@ -3,7 +3,8 @@
 It takes up to ``batch_size`` records not taken yet, and never holds
 more than ``max_pending`` records in memory (queued, in flight or waiting to retry), so
 memory does not grow with the backlog. When the spool is empty it waits for an append
-(the spool's listener wakes it from any thread); it looks again after
+(the spool's listener wakes it: directly from the loop's own thread, where the daemon's
+tailer appends, else through ``call_soon_threadsafe``); it looks again after
 ``EMPTY_POLL_SECONDS`` at the latest (a safety net: idle, an agent wakes for nothing).
 While the queue is full it looks every ``batch_linger_seconds``.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 
 from agent import events
@@ -64,12 +66,14 @@ class Feeder:
         self.queue: asyncio.Queue[SpooledRecord | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None  # appends from it set the flag directly
         self._stopped = False
 
     async def run(self, *, until_empty: bool) -> None:
         """Feed until :meth:`stop`; with ``until_empty``, also return once the spool is
         drained and nothing is pending."""
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._spool.add_listener(self._on_append)
         try:
             await self._feed(until_empty)
@@ -140,9 +144,13 @@ class Feeder:
                 await self._wake.wait()
 
     def _on_append(self) -> None:  # the spool's listener: called from the appending thread
+        if threading.get_ident() == self._loop_thread:
+            # The daemon's tailer runs on this loop: no self-pipe write, no cross-thread hop.
+            self._wake.set()
+            return
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+            loop.call_soon_threadsafe(self._wake.set)  # backfill, tests: another thread
 
     def settled(self) -> None:
         """One record left memory; below half the bound, take more now rather than later."""

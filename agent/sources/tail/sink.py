@@ -116,7 +116,7 @@ class MemoryCheckpointStore:
 class MemorySink:
     """Keeps delivered entries in a list and commits checkpoints to a MemoryCheckpointStore.
 
-    ``on_deliver`` (optional) is called after each delivery, from the tailer's thread;
+    ``on_deliver`` (optional) is called after each delivery, where the tailer runs;
     tests use it to wait for a condition without sleeping. ``room`` can be cleared to
     simulate a full spool.
     """

@@ -1,4 +1,4 @@
-"""Several servers followed by one thread: the loop that drives the followers.
+"""Several servers followed together: the passes that drive the followers.
 
 Each pass gives each follower due a bounded slice of work (so one busy server cannot
 starve another), then sleeps until an inotify event, the next idle-flush deadline or the
@@ -8,6 +8,12 @@ read or an idle flush due, and every follower at the safety-net pass (every poll
 every WATCHED_POLL_SECONDS while inotify watches every folder). The entries of one pass
 commit in one spool transaction (the sink's ``batched()``). While the sink has
 no room nothing is read: the log files are the buffer (shared/DESIGN.md, invariant 3).
+
+Two drivers share :meth:`Tailer.run_pass`: :meth:`Tailer.run` (a thread of its own,
+sleeping in the :class:`Waker`; :func:`follow`, tests, benches) and
+:class:`agent.sources.tail.loop.LoopTailer` (the daemon: the passes are callbacks of its
+event loop, so no thread hand-off between the tailer and the uploader). A pass tells its
+driver what comes next (:class:`Next`).
 
 Servers come and go when ``log`` is a glob (agent/sources/tail/servers.py): the set is
 scanned again every ``rescan_seconds`` (5 s: some 200 ``stat`` calls for 200 servers, no
@@ -25,6 +31,7 @@ and is raised to the caller: nothing was committed past it, so nothing is lost.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +51,14 @@ DEFAULT_RESCAN_SECONDS = 5.0
 WATCHED_POLL_SECONDS = 5.0
 COALESCE_SECONDS = 0.01  # after an event, wait this long and read every changed file at once
 RESCAN_AFTER_EVENT_SECONDS = 0.2  # a burst of folder events makes one rescan
+
+
+class Next(enum.Enum):
+    """What a pass leaves for its driver to do."""
+
+    AGAIN = "again"  # followers have more to read: the next pass now
+    SLEEP = "sleep"  # until an event or sleep_seconds()
+    NO_ROOM = "no_room"  # every follower is paused (the sink is full): look again later
 
 
 class Tailer:
@@ -77,35 +92,81 @@ class Tailer:
         self._every = poll_seconds  # its interval: longer while every folder is watched
         self._stop_given = False
         self._due: set[Follower] = set()  # to step in the next pass: events, more work
+        # Each follower's idle-flush deadline, as of its last step (only a step moves it):
+        # no scan of every follower per pass (bench/README.md "## host", 200 servers).
+        self._deadlines: dict[Follower, float] = {}
         self._by_directory: dict[Path, list[Follower]] = {}
         self.followers: list[Follower] = []
         self._add(self._servers.scan().found)
 
     def stop(self) -> None:
-        """Ask :meth:`run` to return after its current slice of work."""
+        """Ask the driver to stop after its current slice of work (from any thread)."""
         self._stop.set()
         self._waker.wake()
 
+    @property
+    def stop_requested(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    @property
+    def poll_seconds(self) -> float:
+        """The polling interval (a paused tailer looks for room this often)."""
+        return self._poll
+
+    @property
+    def waker(self) -> Waker:
+        """What the driver waits on between passes."""
+        return self._waker
+
     def run(self, stop: threading.Event | None = None) -> None:
-        """Follow until stopped; ``stop`` (if given) is checked at least every poll."""
+        """Follow in this thread until stopped; ``stop`` (if given) is checked at least
+        every poll."""
         self._stop_given = stop is not None
-        self._waker.start()
         try:
-            for follower in self.followers:
-                follower.start()
-            if self._servers.dynamic:
-                self._next_rescan = self._clock() + self._rescan_every
+            self.open()
             while not self._stopping(stop):
-                self._pass()
+                after = self.run_pass()
+                if after is Next.NO_ROOM:
+                    self._sink.wait_for_room(self._poll)
+                    self.look_at_all()
+                elif after is Next.SLEEP:
+                    self._wait()
         finally:
-            self._waker.stop()
-            for follower in self.followers:
-                follower.close()
+            self.close()
+
+    def open(self) -> None:
+        """Start the waker and every follower (before the first pass)."""
+        self._waker.start()
+        for follower in self.followers:
+            follower.start()
+        if self._servers.dynamic:
+            self._next_rescan = self._clock() + self._rescan_every
+
+    def close(self) -> None:
+        """Close the waker and every follower's files (after the last pass)."""
+        self._waker.stop()
+        for follower in self.followers:
+            follower.close()
 
     def _stopping(self, stop: threading.Event | None) -> bool:
         return self._stop.is_set() or (stop is not None and stop.is_set())
 
-    def _pass(self) -> None:
+    def look_at_all(self) -> None:
+        """The next pass steps every follower (after a wait for room, or a wake-up)."""
+        self._next_full = 0.0
+
+    def note_changed(self, changed: set[Path] | None) -> None:
+        """Folders that had events (their followers are due); None: every follower is."""
+        if changed is None:
+            self.look_at_all()
+            return
+        for directory in changed:
+            self._due.update(self._by_directory.get(directory, ()))
+
+    def run_pass(self) -> Next:
+        """One pass: rescan, rewatch, metrics, a slice of work for each follower due, in
+        one sink transaction. Raises what the sink raises (nothing past it committed)."""
         self._rescan()
         self._rewatch()
         self._publish_metrics()
@@ -115,15 +176,17 @@ class Tailer:
             for follower in self._chosen():
                 if not self._sink.has_room(follower.source.server_id):
                     paused.add(follower)  # its share of the spool is full: the log is the buffer
+                    # Its idle flush waits for room too (looked at every poll while paused):
+                    # a deadline left in the past would make every sleep zero, a busy loop.
+                    self._deadlines.pop(follower, None)
                     continue
                 if follower.step():
                     busy.add(follower)
+                self._note_deadline(follower)
         self._due = busy | paused
         if paused and len(paused) == len(self.followers):
-            self._sink.wait_for_room(self._poll)
-            self._next_full = 0.0
-        elif not busy:
-            self._wait()
+            return Next.NO_ROOM
+        return Next.AGAIN if busy else Next.SLEEP
 
     def _chosen(self) -> list[Follower]:
         """Every follower at the safety-net poll; else those with events, more work or an
@@ -139,25 +202,26 @@ class Tailer:
             self._next_full = now + every
             return self.followers
         due = self._due
-        return [
-            f
-            for f in self.followers
-            if f in due or ((d := f.flush_deadline()) is not None and d <= now)
-        ]
+        if self._deadlines and min(self._deadlines.values()) <= now:
+            due = due | {f for f, d in self._deadlines.items() if d <= now}
+        return [f for f in self.followers if f in due]
+
+    def _note_deadline(self, follower: Follower) -> None:
+        deadline = follower.flush_deadline()
+        if deadline is None:
+            self._deadlines.pop(follower, None)
+        else:
+            self._deadlines[follower] = deadline
 
     def _wait(self) -> None:
         """Sleep until an event, a deadline or the poll; note which followers are due."""
-        changed = self._waker.wait(self._sleep_seconds())
+        changed = self._waker.wait(self.sleep_seconds())
         if changed:
             # Lines come one write at a time: a moment's wait reads several in one pass.
             self._stop.wait(COALESCE_SECONDS)
             more = self._waker.wait(0.0)
             changed = None if more is None else changed | more
-        if changed is None:  # woken by wake() (stop, tests) or an overflow: look at all
-            self._next_full = 0.0
-            return
-        for directory in changed:
-            self._due.update(self._by_directory.get(directory, ()))
+        self.note_changed(changed)  # None: woken by wake() (stop, tests) or an overflow
 
     # -- servers that come and go ---------------------------------------------------------
 
@@ -194,6 +258,7 @@ class Tailer:
         for follower in gone:
             follower.close()
             self._due.discard(follower)
+            self._deadlines.pop(follower, None)
             same = self._by_directory.get(follower.directory, [])
             self._by_directory[follower.directory] = [f for f in same if f is not follower]
             if follower.directory not in still_watched:
@@ -224,10 +289,10 @@ class Tailer:
             if lag is not None:
                 self._metrics.server_lag_bytes.labels(follower.source.server_id).set(lag)
 
-    def _sleep_seconds(self) -> float:
+    def sleep_seconds(self) -> float:
+        """How long the driver may sleep before the next pass is due (without events)."""
         now = self._clock()
-        deadlines = [d for f in self.followers if (d := f.flush_deadline()) is not None]
-        nearest = min([self._next_full, self._next_rescan, *deadlines])
+        nearest = min(self._next_full, self._next_rescan, *self._deadlines.values())
         if self._stop_given or self._due:  # run(stop), or paused followers: every poll
             nearest = min(nearest, now + self._poll)
         return max(0.0, nearest - now)

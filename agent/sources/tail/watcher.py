@@ -4,8 +4,11 @@ The tailer sleeps in :meth:`Waker.wait` with a timeout no longer than its pollin
 interval, so on filesystems where inotify does not fire (NFS, some container mounts) it
 still notices growth and rotation within that interval; inotify only makes it faster.
 
-One hop, no thread: the tailer's own thread waits in ``poll`` on one inotify descriptor
-(and a pipe that :meth:`Waker.wake` writes to). watchdog's ``Observer`` put three threads
+One hop, no thread: the tailer waits on one inotify descriptor (and a pipe that
+:meth:`Waker.wake` writes to), either in ``poll`` in its own thread (:meth:`Waker.wait`)
+or in the daemon's event loop (:attr:`Waker.event_fd` and :attr:`Waker.wake_fd` given to
+``add_reader``, then :meth:`Waker.take_events` or :meth:`Waker.take`;
+agent/sources/tail/loop.py). watchdog's ``Observer`` put three threads
 and two queues between the kernel and the tailer (bench/README.md "## host": about a
 fifth of the agent's CPU at 50 lines/s); watchdog's ctypes bindings
 (``inotify_init``/``inotify_add_watch``) are still what talks to the kernel. :meth:`wait`
@@ -43,6 +46,7 @@ except (ImportError, OSError, AttributeError):  # pragma: no cover - not Linux
 
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (struct inotify_event)
 _READ_BYTES = 64 * 1024
+_LONGEST_EVENT = 16 + 256  # struct inotify_event + NAME_MAX + 1
 
 if InotifyConstants is not None:
     _FILE_MASK = (
@@ -104,7 +108,7 @@ class Waker:
         return directory in self._watches
 
     def start(self) -> None:
-        """Open inotify and the wake pipe (the waiter's own thread reads the events)."""
+        """Open inotify and the wake pipe (the waiter reads the events: its thread or loop)."""
         with self._fds_lock:
             self._wake_r, self._wake_w = os.pipe()
             for fd in (self._wake_r, self._wake_w):
@@ -193,11 +197,38 @@ class Waker:
         ready = self._poller.poll(max(0.0, timeout) * 1000)
         if not ready:
             return set()
+        return self.take()
+
+    def take(self) -> set[Path] | None:
+        """What is pending now, without blocking: as :meth:`wait` returns it (an event
+        loop calls this when :attr:`wake_fd` is readable)."""
         woken = False
-        with contextlib.suppress(OSError):
-            woken = bool(os.read(self._wake_r, 4096))
+        if self._wake_r >= 0:
+            with contextlib.suppress(OSError):  # BlockingIOError: not woken
+                woken = bool(os.read(self._wake_r, 4096))
         changed = self._read_events()
         return None if woken or changed is None else changed
+
+    def take_events(self) -> set[Path] | None:
+        """The inotify events pending now, without blocking (an event loop calls this when
+        :attr:`event_fd` is readable); None: the queue overflowed, look at every folder."""
+        return self._read_events()
+
+    @property
+    def wake_fd(self) -> int:
+        """Readable after :meth:`wake` (-1 before :meth:`start`)."""
+        return self._wake_r
+
+    @property
+    def event_fd(self) -> int:
+        """The inotify descriptor, readable on events (-1: none, polling alone)."""
+        return self._inotify
+
+    @property
+    def fds(self) -> list[int]:
+        """The descriptors open for waiting (empty before :meth:`start` and after
+        :meth:`stop`)."""
+        return [fd for fd in (self._wake_r, self._inotify) if fd >= 0]
 
     def _read_events(self) -> set[Path] | None:
         """The folders named by pending events (None: the queue overflowed)."""
@@ -227,3 +258,5 @@ class Waker:
             if overflow:
                 self.rescan.set()
                 return None
+            if len(data) < _READ_BYTES - _LONGEST_EVENT:
+                return changed  # the queue was drained: no second read just to get EAGAIN
