@@ -245,7 +245,7 @@ class EntryReader:
                 timestamp = self._dates.resolve(header.date, header.time)
             thread, logger = header.thread, header.logger
             event = self._classify(message, level)
-            event = self.context.observe(event, message, thread, timestamp, logger)
+            event = judge(self.context.roster, event, message, thread, timestamp, logger)
             tags = event.tags if timestamp is None else [_TIMESTAMP, *event.tags]
         elif assembled.binary:
             message = first.text

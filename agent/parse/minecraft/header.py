@@ -56,6 +56,10 @@ _LOG4J = re.compile(
     r"\[\d\d:\d\d:\d\d\] \[([^\]]*)/([A-Za-z]+)\]"
     r"(?::(?: |$)| \[([^\]]*)\]:(?: {1,2}|$)| \(([^)]*)\)(?: |$))"
 )
+# Group C alone, the most common prefix by far, in one match: the time as text (the key
+# of the clock cache), thread, level and the message, so its header is built straight
+# from the groups. Any other line goes through _LOG4J (C, D, F) as before.
+_LOG4J_C = re.compile(r"\[(\d\d:\d\d:\d\d)\] \[([^\]]*)/([A-Za-z]+)\]:(?: |$)(.*)", re.DOTALL)
 _CONSOLE = re.compile(r"\[\d\d:\d\d:\d\d ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
 _FORGE_DATED = re.compile(
     r"\[(\d\d)([^\W\d_]{3,5})\.?(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})\] "
@@ -268,9 +272,17 @@ def parse_header(text: str) -> Header | None:
     """
     if "\x1b" in text:
         text = strip_ansi(text)
+    match = _LOG4J_C.match(text)
+    if match is not None:  # the common case: format C
+        hhmmss, thread, level, message = match.groups()
+        time = _CLOCK_CACHE.get(hhmmss) or _clock(hhmmss)
+        if time is not None:
+            if "§" in thread:
+                thread = strip_colour(thread)
+            return Header(_C, None, time, level, thread, None, message)
     first = text[:1]
     if first == "[":
-        if text[9:10] == "]" and text[3:4] == ":":  # the common case, C/D/F, first
+        if text[9:10] == "]" and text[3:4] == ":":  # D/F (or C with an impossible time)
             return _log4j(text)
         return _bracketed(text)
     if first.isdigit():
