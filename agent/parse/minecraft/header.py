@@ -57,9 +57,9 @@ _LOG4J = re.compile(
     r"(?::(?: |$)| \[([^\]]*)\]:(?: {1,2}|$)| \(([^)]*)\)(?: |$))"
 )
 # Group C alone, the most common prefix by far, in one match: the time as text (the key
-# of the clock cache), thread, level and the message, so its header is built straight
-# from the groups. Any other line goes through _LOG4J (C, D, F) as before.
-_LOG4J_C = re.compile(r"\[(\d\d:\d\d:\d\d)\] \[([^\]]*)/([A-Za-z]+)\]:(?: |$)(.*)", re.DOTALL)
+# of the clock cache), thread, level and the message (log4j_c). A line with an ANSI
+# escape does not match: parse_header removes them first.
+_LOG4J_C = re.compile(r"\[(\d\d:\d\d:\d\d)\] \[([^\]\x1b]*)/([A-Za-z]+)\]:(?: |$)([^\x1b]*)\Z")
 _CONSOLE = re.compile(r"\[\d\d:\d\d:\d\d ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
 _FORGE_DATED = re.compile(
     r"\[(\d\d)([^\W\d_]{3,5})\.?(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})\] "
@@ -264,6 +264,29 @@ def _bungee(text: str) -> Header | None:
     return Header(LineFormat.BUNGEE, None, time, _clean(level), None, None, text[match.end() :])
 
 
+# What log4j_c gives: (time, level, thread, message).
+Log4jC = tuple[tuple[int, int, int, int], str, str, str]
+
+
+def log4j_c(text: str) -> Log4jC | None:
+    """Format C (``[hh:mm:ss] [thread/LEVEL]: message``) in one match, as a tuple; None
+    for any other line, a line with ANSI escapes, or a time that is not a wall-clock time.
+
+    :func:`parse_header` gives the same fields as a :class:`Header`; the reader takes the
+    tuple for its fused path (no Header is built for the most common line).
+    """
+    match = _LOG4J_C.match(text)
+    if match is None:
+        return None
+    hhmmss, thread, level, message = match.groups()
+    time = _CLOCK_CACHE.get(hhmmss) or _clock(hhmmss)
+    if time is None:
+        return None
+    if "§" in thread:
+        thread = strip_colour(thread)
+    return time, level, thread, message
+
+
 def parse_header(text: str) -> Header | None:
     """Parse a line's prefix, or return None for a continuation line.
 
@@ -272,14 +295,10 @@ def parse_header(text: str) -> Header | None:
     """
     if "\x1b" in text:
         text = strip_ansi(text)
-    match = _LOG4J_C.match(text)
-    if match is not None:  # the common case: format C
-        hhmmss, thread, level, message = match.groups()
-        time = _CLOCK_CACHE.get(hhmmss) or _clock(hhmmss)
-        if time is not None:
-            if "§" in thread:
-                thread = strip_colour(thread)
-            return Header(_C, None, time, level, thread, None, message)
+    prefix = log4j_c(text)
+    if prefix is not None:  # the common case
+        time, level, thread, message = prefix
+        return Header(_C, None, time, level, thread, None, message)
     first = text[:1]
     if first == "[":
         if text[9:10] == "]" and text[3:4] == ":":  # D/F (or C with an impossible time)
