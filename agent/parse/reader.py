@@ -80,9 +80,9 @@ class ServerContext:
     :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
     -> uuid, least recently seen first; ``"roster"``: :meth:`Roster.snapshot`),
     :meth:`restore` takes it back (unknown keys and malformed components are ignored:
-    that component stays as it was). The context changes only in
-    :meth:`EntryReader._build`, i.e. for entries returned to the caller, never for the
-    pending one, so a snapshot taken when entries are handed on is the context at their
+    that component stays as it was). The context changes only when
+    :class:`EntryReader` builds an entry, i.e. for entries returned to the caller, never for
+    the pending one, so a snapshot taken when entries are handed on is the context at their
     checkpoint. Every change moves ``version``, so the caller serializes only when it
     moved (the hot path compares two ints).
     """
