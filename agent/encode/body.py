@@ -21,7 +21,7 @@ import orjson
 
 from agent.model import Decoding, Entry
 from agent.parse.dates import format_utc_cached
-from agent.parse.levels import API_LEVELS, to_api_level
+from agent.parse.levels import to_api_level
 
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1  # what orjson can encode as a number
@@ -62,8 +62,7 @@ def to_body(entry: Entry, *, raw_line: bool = False) -> dict[str, Any]:
         meta["control_chars"] = entry.control_chars
     if entry.binary:
         meta["binary"] = True
-    level = API_LEVELS.get(entry.log_level) or to_api_level(entry.log_level)  # get: most lines
-    return {"level": level, "message": entry.message, "meta": meta}
+    return {"level": to_api_level(entry.log_level), "message": entry.message, "meta": meta}
 
 
 def encode_body(entry: Entry, *, raw_line: bool = False) -> bytes:

@@ -81,9 +81,6 @@ _TO_API = {
 }
 
 
-API_LEVELS = {None: "info", **_TO_API}  # the levels as written most often, for a direct look-up
-
-
 def to_api_level(server_level: str | None) -> str:
     """The API level (debug/info/warn/error) for a level name as the server wrote it."""
     if server_level is None:

@@ -274,7 +274,7 @@ class EntryReader:
             self._dates.use_clock()  # the lines written after the file was opened: live
         timestamp = self._dates.resolve(None, time)
         event = self._classify(message, level)
-        event = judge(self.context.roster, event, message, thread, timestamp)
+        event = self.context.observe(event, message, thread, timestamp)
         fields = event.fields
         if fields:
             fields = self.context.enrich(fields)
@@ -313,7 +313,7 @@ class EntryReader:
                 timestamp = self._dates.resolve(header.date, header.time)
             thread, logger = header.thread, header.logger
             event = self._classify(message, level)
-            event = judge(self.context.roster, event, message, thread, timestamp, logger)
+            event = self.context.observe(event, message, thread, timestamp, logger)
             tags = event.tags if timestamp is None else [_TIMESTAMP, *event.tags]
         elif assembled.binary:
             message = first.text
