@@ -224,7 +224,7 @@ def stages(path: Path, lines: int) -> None:
         ("split lines (agent/parse/lines.py)", split),
         ("+ prefix (log4j_c, else parse_header)", headers),
         ("+ classify", classified),
-        ("EntryReader: + multiline, dates, roster, uuids, Entry", read()),
+        ("EntryReader: + multiline, dates, uuids, Entry", read()),
         ("+ to_body (dicts)", read(lambda entries: [to_body(e) for e in entries])),
         ("+ orjson.dumps", read(lambda entries: [orjson.dumps(to_body(e)) for e in entries])),
         ("+ encode_lines (what the command runs)", read(encode_lines)),
