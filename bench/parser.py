@@ -53,7 +53,7 @@ def main() -> None:
     print(f"parse_header, 1.7+ lines:     {_per_line(parse_header, modern):.3f} µs/line")
     print(f"classify, 1.7+ messages:      {_per_line(classify, modern_messages):.3f} µs/line")
     c_lines = [line for line in modern if log4j_c(line) is not None]
-    if c_lines:  # the reader's fused path for format C (no Header)
+    if c_lines:  # parse_header's first try for format C
         print(f"log4j_c, format C lines:      {_per_line(log4j_c, c_lines):.3f} µs/line")
         print(f"parse_header, format C lines: {_per_line(parse_header, c_lines):.3f} µs/line")
 

@@ -27,11 +27,10 @@ from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from agent.model import Decoding, Entry, RawLine, Tag
+from agent.model import Decoding, Entry, Tag
 from agent.parse.dates import Clock, DateTracker, LocalToUtc, host_timezone
 from agent.parse.lines import DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStats
-from agent.parse.minecraft import Event, Header, LineFormat, classify, parse_header
-from agent.parse.minecraft.header import Log4jC, log4j_c
+from agent.parse.minecraft import Event, classify, parse_header
 from agent.parse.minecraft.online import judge
 from agent.parse.minecraft.players import Roster
 from agent.parse.multiline import (
@@ -80,9 +79,9 @@ class ServerContext:
     :meth:`snapshot` is a JSON-able dict with one key per component (``"uuids"``: name
     -> uuid, least recently seen first; ``"roster"``: :meth:`Roster.snapshot`),
     :meth:`restore` takes it back (unknown keys and malformed components are ignored:
-    that component stays as it was). The context changes only when
-    :class:`EntryReader` builds an entry, i.e. for entries returned to the caller, never for
-    the pending one, so a snapshot taken when entries are handed on is the context at their
+    that component stays as it was). The context changes only in
+    :meth:`EntryReader._build`, i.e. for entries returned to the caller, never for the
+    pending one, so a snapshot taken when entries are handed on is the context at their
     checkpoint. Every change moves ``version``, so the caller serializes only when it
     moved (the hot path compares two ints).
     """
@@ -143,12 +142,6 @@ class ServerContext:
         return {**fields, "uuid": known}
 
 
-def _c_header(prefix: Log4jC) -> Header:
-    """The :class:`Header` of a format C line from :func:`log4j_c`'s tuple."""
-    time, level, thread, message = prefix
-    return Header(LineFormat.LOG4J, None, time, level, thread, None, message)
-
-
 class EntryReader:
     """Incremental reader of one source stream."""
 
@@ -185,7 +178,6 @@ class EntryReader:
         self._clock_from = clock_from  # entries from this offset on are dated by the clock
         patterns = self.options.patterns  # none configured: the built-ins, nothing added
         self._classify = classify if patterns is None else patterns.before(classify)
-        self._held: tuple[RawLine, Log4jC] | None = None  # a format C line (see _add_lines)
 
     @property
     def committed_offset(self) -> int:
@@ -207,96 +199,36 @@ class EntryReader:
         if not lines:
             return []
         entries: list[Entry] = []
-        self._add_lines(lines, entries)
-        self._pending_since = now
-        return entries
-
-    def _add_lines(self, lines: list[RawLine], entries: list[Entry]) -> None:
-        """Parse ``lines`` in order, appending the entries they complete to ``entries``.
-
-        The fused path for format C, the most common line: :func:`log4j_c` gives its
-        prefix fields and message in one match, and the line waits in ``_held`` as that
-        tuple. The next line decides: another format C line releases it as a one-line
-        entry built straight from the tuple (:meth:`_build_c`: no Header, no Assembled);
-        any other line hands it to the assembler first, as a Header, and goes the general
-        way (parse_header, the assembler, :meth:`_build`). So the entries are the same as
-        the general path's, and at most one of ``_held`` and the assembler holds an entry.
-        """
-        held = self._held
-        assembler = self._assembler
-        in_assembler = assembler.has_pending
-        build, build_c = self._build, self._build_c
+        add = self._assembler.add
+        build = self._build
         for line in lines:
-            prefix = log4j_c(line.text)
-            if prefix is not None:  # a format C line: a new entry starts
-                if held is not None:
-                    entries.append(build_c(*held))
-                elif in_assembler:
-                    entries.append(build(assembler.flush()))  # type: ignore[arg-type]
-                    in_assembler = False
-                held = (line, prefix)
-                continue
-            if held is not None:  # the held entry may go on: the assembler takes it
-                assembler.add(held[0], _c_header(held[1]))
-                held = None
-            released = assembler.add(line, parse_header(line.text))
-            in_assembler = True
+            released = add(line, parse_header(line.text))
             if released is not None:
                 entries.append(build(released))
-        self._held = held
+        self._pending_since = now
+        return entries
 
     def flush_idle(self, now: float) -> list[Entry]:
         """Release the pending entry if no line was added for ``idle_flush_seconds``."""
         if (
-            self._held is not None or self._assembler.has_pending
-        ) and now - self._pending_since >= self.options.idle_flush_seconds:
+            self._assembler.has_pending
+            and now - self._pending_since >= self.options.idle_flush_seconds
+        ):
             return self._flush()
         return []
 
     def finish(self) -> list[Entry]:
         """End of a finished stream: release everything, a partial last line included."""
-        entries: list[Entry] = []
-        self._add_lines(self._splitter.finish(), entries)
+        entries = [
+            self._build(released)
+            for line in self._splitter.finish()
+            if (released := self._assembler.add(line, parse_header(line.text))) is not None
+        ]
         return entries + self._flush()
 
     def _flush(self) -> list[Entry]:
-        held, self._held = self._held, None
-        if held is not None:
-            return [self._build_c(*held)]
         released = self._assembler.flush()
         return [] if released is None else [self._build(released)]
-
-    def _build_c(self, line: RawLine, prefix: Log4jC) -> Entry:
-        """:meth:`_build` for a one-line format C entry, from :func:`log4j_c`'s tuple."""
-        time, level, thread, message = prefix
-        if self._clock_from is not None and line.offset >= self._clock_from:
-            self._clock_from = None
-            self._dates.use_clock()  # the lines written after the file was opened: live
-        timestamp = self._dates.resolve(None, time)
-        event = self._classify(message, level)
-        event = self.context.observe(event, message, thread, timestamp)
-        fields = event.fields
-        if fields:
-            fields = self.context.enrich(fields)
-        self._committed = end = line.end
-        return Entry(
-            self.server_id,
-            self.fingerprint,
-            line.offset,
-            end,
-            message,
-            line.text,
-            timestamp,
-            level,
-            thread,
-            None,
-            event.tags if timestamp is None else [_TIMESTAMP, *event.tags],
-            fields,
-            line.truncated,
-            line.decoding,
-            line.control_chars,
-            False,
-        )
 
     def _build(self, assembled: Assembled) -> Entry:
         """Turn an assembled entry into an :class:`Entry` (tags, fields, UTC timestamp)."""

@@ -272,8 +272,8 @@ def log4j_c(text: str) -> Log4jC | None:
     """Format C (``[hh:mm:ss] [thread/LEVEL]: message``) in one match, as a tuple; None
     for any other line, a line with ANSI escapes, or a time that is not a wall-clock time.
 
-    :func:`parse_header` gives the same fields as a :class:`Header`; the reader takes the
-    tuple for its fused path (no Header is built for the most common line).
+    :func:`parse_header` tries it first (the most common line, one regex) and builds its
+    :class:`Header` from the tuple.
     """
     match = _LOG4J_C.match(text)
     if match is None:

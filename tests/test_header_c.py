@@ -1,19 +1,17 @@
-"""The fused path for format C lines: log4j_c, and the reader's entries with and without it."""
+"""Format C in one match (log4j_c, parse_header's first try) and the ISO time cache."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.model import Entry
-from agent.parse import dates, reader
+from agent.parse import dates
 from agent.parse.dates import format_utc_cached
 from agent.parse.minecraft import LineFormat, parse_header
 from agent.parse.minecraft.header import log4j_c
-from agent.parse.reader import EntryReader, ReaderOptions, ServerContext
 
 # (line, (time, level, thread, message))
 C_LINES = [
@@ -75,62 +73,6 @@ def test_log4j_c_agrees_with_parse_header(
     header = parse_header(line)
     assert header is not None and header.format is LineFormat.LOG4J
     assert (header.time, header.level, header.thread, header.message) == fused
-
-
-PIECES = [
-    b"[10:00:00] [Server thread/INFO]: Starting minecraft server version 1.21.4\n",
-    b"[10:00:01] [Server thread/ERROR]: failed\n",
-    b"\tat a.b.C(C.java:1)\n",
-    b"[10:00:02] [User Authenticator #1/INFO]: UUID of player Steve is 0000-1\n",
-    b"[10:00:02] [Server thread/INFO]: Steve[/127.0.0.1:5000] logged in with entity id 1 at "
-    b"(1.0, 64.0, 2.0)\n",
-    b"[10:00:03] [Async Chat Thread - #1/INFO]: <Steve> hi\n",
-    b"[10:00:03] [Server thread/INFO]: \x1b[33mSteve joined the game\x1b[0m\n",
-    b"[10:00:04] [Server thread/INFO] [minecraft/DedicatedServer]: Done (1.0s)!\n",
-    b"[10:00:05 ERROR]: console error\n",
-    b"[10:00:05 ERROR]: \tat a.b.C(C.java:2)\n",
-    b"[23:59:59] [Server thread/INFO]: Steve lost connection: Disconnected\n",
-    b"[00:00:01] [Server thread/INFO]: Steve left the game\n",
-    b"\x00\x01\x02\x03\x04\n",
-    b"\n",
-    b"[10:00:06] [Server thread/WARN]: no newline at the end",
-]
-
-
-def _entries(data: bytes, size: int, *, fused: bool) -> list:
-    """Every entry the reader makes of ``data`` fed in chunks of ``size``, with an idle
-    flush after every chunk (a live tail's), as comparable tuples."""
-    with pytest.MonkeyPatch.context() as patch:
-        if not fused:  # every line the general way: parse_header, the assembler, _build
-            patch.setattr(reader, "log4j_c", lambda _text: None)
-        options = ReaderOptions(timezone=UTC, multiline_max_lines=3, multiline_max_bytes=4096)
-        context = ServerContext()
-        entry_reader = EntryReader(
-            server_id="s", fingerprint="f", options=options, date_hint=date(2026, 11, 21),
-            context=context,
-        )  # fmt: skip
-        entries: list[Entry] = []
-        commits = []
-        for start in range(0, len(data), size):
-            entries += entry_reader.feed(data[start : start + size], now=float(start))
-            if start % (3 * size) == 0:
-                entries += entry_reader.flush_idle(float(start) + 5.0)
-            commits.append(entry_reader.committed_offset)
-        entries += entry_reader.finish()
-    return [*entries, commits, context.snapshot()]
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    parts=st.lists(st.sampled_from(PIECES), max_size=30),
-    size=st.integers(min_value=1, max_value=200),
-)
-def test_the_fused_path_gives_the_general_paths_entries(parts: list[bytes], size: int) -> None:
-    """Same entries (every field), checkpoints and context, with or without log4j_c."""
-    data = b"".join(parts)
-    general = _entries(data, size, fused=False)
-    fused = _entries(data, size, fused=True)
-    assert fused == general
 
 
 def test_a_whole_second_is_remembered_after_the_iso_cache_was_cleared() -> None:
