@@ -178,6 +178,7 @@ def stages(path: Path, lines: int) -> None:
     from agent.encode.body import encode_lines, to_body
     from agent.parse.lines import LineSplitter
     from agent.parse.minecraft import classify, parse_header
+    from agent.parse.minecraft.header import log4j_c
     from agent.parse.reader import EntryReader, ReaderOptions
 
     data = path.read_bytes()
@@ -188,19 +189,27 @@ def stages(path: Path, lines: int) -> None:
         for chunk in _chunks(data):
             splitter.feed(chunk)
 
+    def prefix(text: str) -> tuple[str, str | None] | None:
+        """(message, level) as the reader gets them: format C by log4j_c, else parse_header."""
+        fused = log4j_c(text)
+        if fused is not None:
+            return fused[3], fused[1]
+        header = parse_header(text)
+        return None if header is None else (header.message, header.level)
+
     def headers() -> None:
         splitter = LineSplitter()
         for chunk in _chunks(data):
             for line in splitter.feed(chunk):
-                parse_header(line.text)
+                prefix(line.text)
 
     def classified() -> None:
         splitter = LineSplitter()
         for chunk in _chunks(data):
             for line in splitter.feed(chunk):
-                header = parse_header(line.text)
-                if header is not None:
-                    classify(header.message, header.level)
+                found = prefix(line.text)
+                if found is not None:
+                    classify(*found)
 
     def read(after: Callable[[list], object] = lambda entries: None) -> Callable[[], None]:
         def run() -> None:
@@ -213,7 +222,7 @@ def stages(path: Path, lines: int) -> None:
 
     steps = [
         ("split lines (agent/parse/lines.py)", split),
-        ("+ parse_header", headers),
+        ("+ prefix (log4j_c, else parse_header)", headers),
         ("+ classify", classified),
         ("EntryReader: + multiline, dates, uuids, Entry", read()),
         ("+ to_body (dicts)", read(lambda entries: [to_body(e) for e in entries])),

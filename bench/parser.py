@@ -18,6 +18,7 @@ import timeit
 from pathlib import Path
 
 from agent.parse.minecraft import LineFormat, classify, parse_header
+from agent.parse.minecraft.header import log4j_c
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MODERN = {LineFormat.LOG4J, LineFormat.LOG4J_LOGGER, LineFormat.FORGE_DATED, LineFormat.CONSOLE}
@@ -51,6 +52,10 @@ def main() -> None:
     print(f"classify, all messages:       {_per_line(classify, messages):.3f} µs/line")
     print(f"parse_header, 1.7+ lines:     {_per_line(parse_header, modern):.3f} µs/line")
     print(f"classify, 1.7+ messages:      {_per_line(classify, modern_messages):.3f} µs/line")
+    c_lines = [line for line in modern if log4j_c(line) is not None]
+    if c_lines:  # parse_header's first try for format C
+        print(f"log4j_c, format C lines:      {_per_line(log4j_c, c_lines):.3f} µs/line")
+        print(f"parse_header, format C lines: {_per_line(parse_header, c_lines):.3f} µs/line")
 
     def both(line: str) -> object:
         header = parse_header(line)

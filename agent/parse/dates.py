@@ -102,6 +102,8 @@ def format_utc_cached(moment: datetime) -> str:
     text = _ISO_BY_MOMENT.get(moment)
     if text is None:
         text = format_utc(moment)
+        if not moment.microsecond:  # whole seconds recur (the lines of one second); the
+            _remember_iso(moment, text)  # cache may have been cleared since it was made
     return text
 
 

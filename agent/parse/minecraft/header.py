@@ -56,6 +56,10 @@ _LOG4J = re.compile(
     r"\[\d\d:\d\d:\d\d\] \[([^\]]*)/([A-Za-z]+)\]"
     r"(?::(?: |$)| \[([^\]]*)\]:(?: {1,2}|$)| \(([^)]*)\)(?: |$))"
 )
+# Group C alone, the most common prefix by far, in one match: the time as text (the key
+# of the clock cache), thread, level and the message (log4j_c). A line with an ANSI
+# escape does not match: parse_header removes them first.
+_LOG4J_C = re.compile(r"\[(\d\d:\d\d:\d\d)\] \[([^\]\x1b]*)/([A-Za-z]+)\]:(?: |$)([^\x1b]*)\Z")
 _CONSOLE = re.compile(r"\[\d\d:\d\d:\d\d ([A-Za-z]+)\](?: \[([^\]]*)\])?:(?: |$)")
 _FORGE_DATED = re.compile(
     r"\[(\d\d)([^\W\d_]{3,5})\.?(\d{4}) (\d\d):(\d\d):(\d\d)\.(\d{3})\] "
@@ -260,6 +264,29 @@ def _bungee(text: str) -> Header | None:
     return Header(LineFormat.BUNGEE, None, time, _clean(level), None, None, text[match.end() :])
 
 
+# What log4j_c gives: (time, level, thread, message).
+Log4jC = tuple[tuple[int, int, int, int], str, str, str]
+
+
+def log4j_c(text: str) -> Log4jC | None:
+    """Format C (``[hh:mm:ss] [thread/LEVEL]: message``) in one match, as a tuple; None
+    for any other line, a line with ANSI escapes, or a time that is not a wall-clock time.
+
+    :func:`parse_header` tries it first (the most common line, one regex) and builds its
+    :class:`Header` from the tuple.
+    """
+    match = _LOG4J_C.match(text)
+    if match is None:
+        return None
+    hhmmss, thread, level, message = match.groups()
+    time = _CLOCK_CACHE.get(hhmmss) or _clock(hhmmss)
+    if time is None:
+        return None
+    if "§" in thread:
+        thread = strip_colour(thread)
+    return time, level, thread, message
+
+
 def parse_header(text: str) -> Header | None:
     """Parse a line's prefix, or return None for a continuation line.
 
@@ -268,9 +295,13 @@ def parse_header(text: str) -> Header | None:
     """
     if "\x1b" in text:
         text = strip_ansi(text)
+    prefix = log4j_c(text)
+    if prefix is not None:  # the common case
+        time, level, thread, message = prefix
+        return Header(_C, None, time, level, thread, None, message)
     first = text[:1]
     if first == "[":
-        if text[9:10] == "]" and text[3:4] == ":":  # the common case, C/D/F, first
+        if text[9:10] == "]" and text[3:4] == ":":  # D/F (or C with an impossible time)
             return _log4j(text)
         return _bracketed(text)
     if first.isdigit():
