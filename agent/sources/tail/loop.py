@@ -13,8 +13,8 @@ The passes are :meth:`Tailer.run_pass`, run as callbacks of the loop:
 * A pass follows an event at once, unless the last pass started less than
   ``COALESCE_SECONDS`` ago: then it waits for that moment, with inotify off the loop
   until it runs (it reads what came meanwhile), so under load one pass reads what several
-  writes added (at most one pass per 10 ms, no wake-up per write), while a lone line (one
-  server writing now and then) costs one wake-up, not two, and no added latency.
+  writes added (at most one pass per ``COALESCE_SECONDS``, no wake-up per write), while a
+  lone line (one server writing now and then) costs one wake-up and no added latency.
 * A pass that left followers busy schedules the next with ``call_soon``: requests, acks
   and inotify reads run in between, and the loop is never held for more than one pass.
 * An idle pass sleeps on a timer for :meth:`Tailer.sleep_seconds` (idle-flush deadlines,
