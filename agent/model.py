@@ -67,6 +67,10 @@ class Checkpoint:
     server_id: str
     fingerprint: str
     offset: int
+    # A narrower fingerprint of the same file whose stored row this checkpoint replaces:
+    # the file grew past the bytes that one covered (agent/parse/fingerprint.py). Not
+    # stored; without it a short file left a row behind for every line it grew by.
+    replaces: str | None = None
 
 
 @dataclass(slots=True)

@@ -34,6 +34,13 @@ def save(db: sqlite3.Connection, checkpoint: Checkpoint, *, as_latest: bool = Tr
     )
 
 
+def forget(db: sqlite3.Connection, server_id: str, fingerprint: str) -> None:
+    """Drop the row of a fingerprint a wider one of the same file replaced."""
+    db.execute(
+        "DELETE FROM checkpoints WHERE server_id = ? AND fingerprint = ?", (server_id, fingerprint)
+    )
+
+
 def for_file(db: sqlite3.Connection, server_id: str, fingerprint: str) -> Checkpoint | None:
     """The stored checkpoint of one file of a server, known by its fingerprint."""
     row = db.execute(

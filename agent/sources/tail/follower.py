@@ -278,12 +278,14 @@ class Follower:
             live.flush_idle()
         return not at_end or self._live is not live
 
-    def _deliver(self, print_: str, entries: list[Entry], offset: int) -> None:
+    def _deliver(
+        self, print_: str, entries: list[Entry], offset: int, replaces: str | None = None
+    ) -> None:
         if not entries:
             return
         for entry in entries:
             entry.fingerprint = print_
-        checkpoint = Checkpoint(self.source.server_id, print_, offset)
+        checkpoint = Checkpoint(self.source.server_id, print_, offset, replaces)
         version = self._context.version
         if version == self._context_delivered:  # the common case: no serializing
             self._sink.deliver(entries, checkpoint)

@@ -36,7 +36,8 @@ TAIL_SCAN_BYTES = 64 * 1024  # how far back "end" looks for the last complete li
 
 # (start offset, fingerprint, date of the first line, offset from which the clock dates)
 NewReader = Callable[[int, str, date | None, int | None], EntryReader]
-Deliver = Callable[[str, list[Entry], int], None]  # fingerprint, entries, checkpoint offset
+# fingerprint, entries, checkpoint offset, the narrower fingerprint it replaces (if any)
+Deliver = Callable[[str, list[Entry], int, str | None], None]
 
 
 class StartAt(Enum):
@@ -192,6 +193,10 @@ class LiveFile:
         # fingerprint is None until the file has a first byte.
         self.head = os.pread(self._fd, FINGERPRINT_BYTES, 0)
         self.fingerprint = fingerprint(self.head) if self.head else None
+        # The fingerprint of the last checkpoint handed on since this (re)start: a later,
+        # wider one of the same stream replaces its row. Not across a restart: after a
+        # truncation the old row may be a rotated copy's (copytruncate).
+        self._delivered_print: str | None = None
         self.reader = self._new_reader(offset, self.fingerprint or "", day, clock_from)
         if self.reader.options.detect_encoding and stat.st_size:
             # A line that arrives alone is a poor sample: the file's content around the
@@ -223,5 +228,8 @@ class LiveFile:
 
     def _deliver(self, entries: list[Entry]) -> None:
         if entries:
-            assert self.fingerprint is not None  # entries need bytes, bytes give a fingerprint
-            self._deliver_to(self.fingerprint, entries, self.reader.committed_offset)
+            print_ = self.fingerprint
+            assert print_ is not None  # entries need bytes, bytes give a fingerprint
+            previous, self._delivered_print = self._delivered_print, print_
+            replaces = previous if previous != print_ else None  # widened since
+            self._deliver_to(print_, entries, self.reader.committed_offset, replaces)

@@ -87,6 +87,8 @@ class MemoryCheckpointStore:
         """Store a checkpoint (and the context at it); it becomes the server's most recent."""
         text = None if context is None else json.dumps(context)
         with self._lock:
+            if checkpoint.replaces is not None:
+                self._saved.pop((checkpoint.server_id, checkpoint.replaces), None)
             self._saved[(checkpoint.server_id, checkpoint.fingerprint)] = checkpoint.offset
             self._latest[checkpoint.server_id] = checkpoint.fingerprint
             if text is not None:
