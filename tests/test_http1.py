@@ -33,8 +33,8 @@ class Scripted:
     """A server whose handler is the test's; it keeps each request's head and counts
     connections."""
 
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
+    def __init__(self, handler: Handler | None = None) -> None:
+        self.handler = handler or self.answer_all
         self.connections = 0
         self.heads: list[bytes] = []
         self.server: asyncio.Server | None = None
@@ -62,6 +62,12 @@ class Scripted:
         finally:
             writer.close()
 
+    async def answer_all(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """The default handler: every request answered 201, the connection kept."""
+        while True:
+            await self.request(reader)
+            writer.write(CREATED)
+
     async def request(self, reader: asyncio.StreamReader) -> bytes:
         """Read one request (head and Content-Length body); return the head."""
         head = await reader.readuntil(b"\r\n\r\n")
@@ -85,20 +91,13 @@ def in_loop(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return run
 
 
-def transport(
-    url: str, *, timeout: float = 5.0, token: str = TOKEN, **kw: object
-) -> Http1Transport:
-    return Http1Transport(url, SecretStr(token), concurrency=2, timeout=timeout, **kw)  # type: ignore[arg-type]
+def transport(url: str, *, timeout: float = 5.0, ca_file: Path | None = None) -> Http1Transport:
+    return Http1Transport(url, SecretStr(TOKEN), concurrency=2, timeout=timeout, ca_file=ca_file)
 
 
 @in_loop
 async def test_posts_to_the_receiver_with_token_and_key_and_reuses_the_connection() -> None:
-    async def answer_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await server.request(reader)
-            writer.write(CREATED)
-
-    async with Scripted(answer_all) as server:
+    async with Scripted() as server:  # every request answered 201, connection kept
         http = transport(server.url)
         answers = [await http.post(BODY, f"k{i}") for i in range(3)]
         await http.aclose()
@@ -137,12 +136,7 @@ def test_the_receiver_accepts_what_it_sends() -> None:
 
 @in_loop
 async def test_a_new_token_is_used_from_the_next_request() -> None:
-    async def answer_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await server.request(reader)
-            writer.write(CREATED)
-
-    async with Scripted(answer_all) as server:
+    async with Scripted() as server:  # every request answered 201, connection kept
         http = transport(server.url)
         await http.post(BODY, "k1")
         http.set_token(SecretStr("so_test_another000"))
