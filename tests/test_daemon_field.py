@@ -92,6 +92,7 @@ def test_a_token_file_with_a_second_line_is_refused_at_start(tmp_path: Path) -> 
     assert result.returncode == 2, result.stderr
     assert str(token_file) in result.stderr
     assert TOKEN not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "state" / "spool.sqlite3").exists()  # refused before the spool
 
 
 def test_slow_api_converges_without_new_duplicates(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import events
+from agent.app.apitoken import read_token
 from agent.app.config import AgentConfig, load_config
 from agent.app.notify import Notifier, watchdog_interval_seconds
 from agent.app.wiring import (
@@ -121,6 +122,7 @@ class Daemon:
                 build_encoder(config, self.metrics, dry_run=True)
             )
         else:
+            read_token(config.api)  # a bad token exits 2 before the spool file is created
             self.spool = open_spool(config, self.metrics)
             self.store = self.spool
             self.uploader = build_uploader(config, self.spool, self.metrics)
