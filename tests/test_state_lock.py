@@ -52,10 +52,11 @@ def both(
         return one.result(), two.result()
 
 
-def hold_lock(state_dir: Path) -> subprocess.Popen[str]:
+def hold_lock(state_dir: Path, *argv: str) -> subprocess.Popen[str]:
+    """A process holding the state dir's lock (``argv``: more words on its command line)."""
     state_dir.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(state_dir)],
+        [sys.executable, "-c", HOLD_LOCK, str(state_dir), *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -139,6 +140,7 @@ class TestStatus:
                 )
                 running = json.loads(agent_cli("status", "--json", "--config", str(config)).stdout)
                 assert running["running"] and running["pid"] == agent.pid
+                assert running["holder"] == "run"
                 assert running["health"] == "healthy" and running["exit_code"] == 0
             finally:
                 agent.kill()
@@ -192,3 +194,15 @@ class TestStatus:
         doc = json.loads(result.stdout)
         assert result.returncode == 1 and doc["health"] == "degraded"
         assert any("stalled: no heartbeat" in problem for problem in doc["problems"])
+
+    def test_status_names_a_backfill_holding_the_lock(self, tmp_path: Path) -> None:
+        """A backfill holds the state dir: status says so, not that the daemon runs."""
+        config = write_config(tmp_path, "https://api.example.com")
+        holder = hold_lock(tmp_path / "state", "backfill", "logs/2026-11-20-1.log.gz")
+        try:
+            text = agent_cli("status", "--config", str(config))
+            doc = json.loads(agent_cli("status", "--json", "--config", str(config)).stdout)
+        finally:
+            holder.communicate("", timeout=30)
+        assert f"backfill running (pid {holder.pid}), not the daemon" in text.stdout
+        assert doc["holder"] == "backfill" and doc["pid"] == holder.pid

@@ -81,6 +81,7 @@ class StatusReport:
     database: Path
     servers: list[ServerStatus]
     pid: int | None = None  # the lock holder's pid (0: unreadable); None: not running
+    holder: str = ""  # "backfill" or "deadletter replay" when that holds the lock; "": run
     pending: int = 0
     spool_bytes: int = 0
     dead_lettered: int = 0  # ever, as the spool counts them
@@ -151,6 +152,8 @@ def read_status(config: AgentConfig) -> StatusReport:
         return report  # the agent never ran here: not running, nothing to show
     _check_readable(state_dir)
     report.pid = lock.holder(state_dir)
+    if report.pid:
+        report.holder = lock.holder_command(report.pid)
     report.dead_letters_waiting = count_dead_letters(state_dir / DEAD_LETTER_FILE)
     if not options.path.exists():
         return report
@@ -239,6 +242,8 @@ def _verdict(report: StatusReport) -> str:
 def _liveness(report: StatusReport) -> str:
     if report.pid is None:
         return "not running (nothing holds the state dir's lock)"
+    if report.holder:  # the state dir is busy, but not with the daemon
+        return f"{report.holder} running (pid {report.pid}), not the daemon"
     return f"running (pid {report.pid or 'unknown'})"
 
 
@@ -257,6 +262,7 @@ def report_json(report: StatusReport) -> str:
         "problems": report.problems(),
         "running": report.daemon_running,
         "pid": report.pid or None,
+        "holder": report.holder or ("run" if report.pid is not None else None),
         "spool": {
             "path": str(report.database),
             "pending": report.pending,

@@ -7,8 +7,9 @@ the life of the process. The kernel releases it when the process ends, however i
 (kill -9 included), so a stale lock file never blocks anyone: only a live holder does.
 
 ``status`` asks :func:`holder` without taking the lock for longer than a probe: a lock
-that cannot be taken means a live process holds it (the daemon, or a backfill), and the
-pid in the file says which one. ``run --dry-run`` writes no state and takes no lock.
+that cannot be taken means a live process holds it (the daemon, or a backfill), the pid
+in the file says which process, and :func:`holder_command` which command.
+``run --dry-run`` writes no state and takes no lock.
 """
 
 from __future__ import annotations
@@ -111,6 +112,24 @@ def holder(state_dir: Path) -> int | None:
         return _read_pid(fd) or 0
     finally:
         os.close(fd)  # also drops the probe's lock
+
+
+# The commands that take the lock besides the daemon's ``run``, as they appear in argv.
+_OTHER_HOLDERS = (("backfill",), ("deadletter", "replay"))
+
+
+def holder_command(pid: int) -> str:
+    """What the holder runs, if not the daemon: ``"backfill"`` or ``"deadletter replay"``
+    (from ``/proc/<pid>/cmdline``); ``""`` for the daemon, or when it cannot be told
+    (not Linux, the process gone, its cmdline hidden)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return ""
+    for words in _OTHER_HOLDERS:
+        if words[0] in argv and all(word in argv for word in words):
+            return " ".join(words)
+    return ""
 
 
 def _try_lock(fd: int, kind: int) -> bool:
