@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,30 +116,53 @@ def make_logs(work: Path, case: Case) -> list[Path]:
     return logs
 
 
-def run_case(name: str, case: Case, seconds: float, warmup: float) -> dict[str, object]:
+@contextmanager
+def started(command: list[str], log: Path, env: dict[str, str]) -> Iterator[int]:
+    """Run ``command`` (output to ``log``); yield its pid; stop it with SIGTERM afterwards."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, env=env)
+    try:
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def running_agent(work: Path, case: Case, url: str) -> AbstractContextManager[int]:
+    """``serverops-agent run`` on ``work``'s logs, shipping to ``url`` (its pid)."""
+    config = write_config(work, case, url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    command = [sys.executable, "-m", "agent", "run", "--config", str(config)]
+    return started(command, work / "agent.log", env)
+
+
+Start = Callable[[Path, Case, str], AbstractContextManager[int]]
+
+
+def run_case(
+    name: str,
+    case: Case,
+    seconds: float,
+    warmup: float,
+    *,
+    start: Start = running_agent,
+    require_key: bool = True,
+) -> dict[str, object]:
+    """One case: ``start`` the shipper on fresh logs, write, measure, check arrivals
+    (bench/versus.py starts syslog-ng instead, which cannot send an Idempotency-Key)."""
     with tempfile.TemporaryDirectory(prefix="host-bench-") as tmp, Receiver(TOKEN) as rx:
         work = Path(tmp)
         rx.state.messages = []
+        rx.state.require_key = require_key
         logs = make_logs(work, case)
-        config = write_config(work, case, rx.url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
-        env["PYTHONPATH"] = str(ROOT)
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "agent", "run", "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=(work / "agent.log").open("wb"),
-            env=env,
-        )
-        try:
+        with start(work, case, rx.url) as pid:
             time.sleep(warmup)  # start-up (imports, first scan, opening files) is not measured
-            result = measure(agent.pid, logs, case, seconds)
+            result = measure(pid, logs, case, seconds)
             result.update(arrivals(rx, result.pop("written_count"), deadline=60.0))  # type: ignore[arg-type]
-        finally:
-            agent.send_signal(signal.SIGTERM)
-            try:
-                agent.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                agent.kill()
         return {"case": name, **result}
 
 

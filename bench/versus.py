@@ -26,23 +26,31 @@ Every case checks each line arrived exactly once (missing and repeated are 0).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from host import CASES, TOKEN, Case, arrivals, cpu_seconds, make_logs, measure, write_config  # noqa: E402
+from host import (  # noqa: E402
+    CASES,
+    TOKEN,
+    Case,
+    arrivals,
+    cpu_seconds,
+    make_logs,
+    run_case,
+    running_agent,
+    started,
+)
 
 from tests.receiver import Receiver  # noqa: E402
 
@@ -68,62 +76,39 @@ log {{ source(s_logs); destination(d_api); }};
 """
 
 
-@contextmanager
-def running(tool: str, work: Path, case: Case, url: str) -> Iterator[int]:
-    """Start the tool on ``work``'s logs; yield its pid; stop it (SIGTERM) afterwards."""
+def running(tool: str, work: Path, case: Case, url: str) -> AbstractContextManager[int]:
+    """Start the tool on ``work``'s logs; its pid; stopped (SIGTERM) afterwards."""
+    if tool == "agent":
+        return running_agent(work, case, url)
     state = work / "state"
     state.mkdir()
-    if tool == "agent":
-        config = write_config(work, case, url)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SERVEROPS_")}
-        env["PYTHONPATH"] = str(ROOT)
-        command = [sys.executable, "-m", "agent", "run", "--config", str(config)]
-    else:
-        config = work / "syslog-ng.conf"
-        config.write_text(
-            _SYSLOG_NG_CONF.format(
-                volumes=work / "volumes", url=url, token=TOKEN, state=state, body=_BODY
-            )
+    config = work / "syslog-ng.conf"
+    config.write_text(
+        _SYSLOG_NG_CONF.format(
+            volumes=work / "volumes", url=url, token=TOKEN, state=state, body=_BODY
         )
-        env = dict(os.environ)
-        command = [
-            SYSLOG_NG,
-            "-F",  # foreground: the pid measured is the one doing the work
-            "--no-caps",
-            "-f",
-            str(config),
-            "-R",
-            str(state / "persist"),
-            "-p",
-            str(state / "pid"),
-            "-c",
-            str(state / "ctl"),
-        ]
-    with (work / f"{tool}.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
-    try:
-        yield process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    )
+    command = [
+        SYSLOG_NG,
+        "-F",  # foreground: the pid measured is the one doing the work
+        "--no-caps",
+        "-f",
+        str(config),
+        "-R",
+        str(state / "persist"),
+        "-p",
+        str(state / "pid"),
+        "-c",
+        str(state / "ctl"),
+    ]
+    return started(command, work / "syslog-ng.log", dict(os.environ))
 
 
 def run_rate_case(tool: str, name: str, seconds: float, warmup: float) -> dict[str, object]:
     """One of bench/host.py's cases, run on ``tool``."""
-    case = CASES[name]
-    with tempfile.TemporaryDirectory(prefix="versus-") as tmp, Receiver(TOKEN) as rx:
-        work = Path(tmp)
-        rx.state.messages = []
-        rx.state.require_key = tool == "agent"
-        logs = make_logs(work, case)
-        with running(tool, work, case, rx.url) as pid:
-            time.sleep(warmup)  # start-up is not measured
-            result = measure(pid, logs, case, seconds)
-            result.update(arrivals(rx, result.pop("written_count"), deadline=60.0))  # type: ignore[arg-type]
-    return {"tool": tool, "case": name, **result}
+    start = functools.partial(running, tool)
+    result = run_case(name, CASES[name], seconds, warmup, start=start, require_key=tool == "agent")
+    return {"tool": tool, **result}
 
 
 def run_burst(tool: str, lines: int, warmup: float) -> dict[str, object]:
