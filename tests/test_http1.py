@@ -20,7 +20,7 @@ from tls import make_ca, server_context, write_ca_file
 from agent.errors import RetryableShipError
 from agent.ship.http1 import MAX_ANSWER_BYTES, Http1Transport
 from agent.ship.proxy import ProxyChoice
-from agent.ship.transport import AiohttpTransport, HttpxTransport, make_transport
+from agent.ship.transport import AiohttpTransport, Answer, HttpxTransport, make_transport
 
 TOKEN = "so_test_receiver0000"
 BODY = b'{"level":"info","message":"hello","meta":{"event_id":"k1"}}'
@@ -181,45 +181,44 @@ async def test_an_idle_connection_the_server_closed_is_replaced_without_an_error
     assert server.connections == 2
 
 
-@in_loop
-async def test_chunked_answer_with_retry_after_after_an_interim_100() -> None:
-    async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def first_then_created(reply: bytes) -> tuple[Answer, Answer, int]:
+    """Two posts on one server: the first answered ``reply``, the second 201; the answers
+    and how many connections the server saw."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.request(reader)
-        writer.write(
-            b"HTTP/1.1 100 Continue\r\n\r\n"
-            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n"
-            b'5\r\n{"err\r\n6\r\nor":1}\r\n0\r\n\r\n'
-        )
-        await server.request(reader)  # still usable after a chunked answer
+        writer.write(reply)
+        await server.request(reader)  # the connection is still usable
         writer.write(CREATED)
 
-    async with Scripted(chunked) as server:
+    async with Scripted(handler) as server:
         http = transport(server.url)
         first = await http.post(BODY, "k1")
         second = await http.post(BODY, "k2")
         await http.aclose()
+    return first, second, server.connections
+
+
+@in_loop
+async def test_chunked_answer_with_retry_after_after_an_interim_100() -> None:
+    first, second, connections = await first_then_created(
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        b'5\r\n{"err\r\n6\r\nor":1}\r\n0\r\n\r\n'
+    )
     assert (first.status, first.retry_after, first.body) == (429, "7", b'{"error":1}')
-    assert second.status == 201 and server.connections == 1
+    assert second.status == 201 and connections == 1
 
 
 @in_loop
 async def test_a_long_answer_body_is_cut_and_the_connection_stays_usable() -> None:
     big = b"x" * (MAX_ANSWER_BYTES * 3)
-
-    async def long_body(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await server.request(reader)
-        writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n%s" % (len(big), big))
-        await server.request(reader)
-        writer.write(CREATED)
-
-    async with Scripted(long_body) as server:
-        http = transport(server.url)
-        first = await http.post(BODY, "k1")
-        second = await http.post(BODY, "k2")
-        await http.aclose()
+    first, second, connections = await first_then_created(
+        b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n%s" % (len(big), big)
+    )
     assert first.status == 500 and first.body == big[:MAX_ANSWER_BYTES]
-    assert second.status == 201 and server.connections == 1
+    assert second.status == 201 and connections == 1
 
 
 @pytest.mark.parametrize(

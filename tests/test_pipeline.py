@@ -12,18 +12,7 @@ def test_encoder_counts_lines_tags_and_filtered_entries() -> None:
     """Every entry is counted (lines, tags) before the filter decides; skips by reason."""
     metrics = Metrics()
     encoder = EntryEncoder(EntryFilter.create(exclude_tags=["unknown"]), metrics)
-    chat = Entry("s", "f", 0, 10, "<Steve> hi", "[..] <Steve> hi", tags=["chat"])
-    trace = Entry(
-        "s",
-        "f",
-        10,
-        90,
-        "boom\n\tat x",
-        "[..] boom\n\tat x\n\tat y",
-        tags=["unknown"],
-        truncated=True,
-        decoding=Decoding.REPLACED,
-    )
+    chat, trace = _entries()[:2]  # a chat line; a truncated, undecodable trace
     assert encoder.encode(chat) is not None
     assert encoder.encode(trace) is None
     sample = metrics.registry.get_sample_value
