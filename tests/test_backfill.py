@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from agent_process import agent_cli
 from typer.testing import CliRunner
 
 from agent.cli.main import app
@@ -165,6 +166,23 @@ def test_dry_run_writes_nothing_and_needs_no_token(tmp_path: Path) -> None:
     assert bodies[0]["meta"]["server_id"] == SERVER
     assert bodies[0]["meta"]["timestamp"] == "2026-11-01T07:00:00Z"  # 08:00 in Berlin
     assert not state.exists()
+
+
+def test_a_bad_token_exits_2_before_the_spool_is_made(tmp_path: Path) -> None:
+    """A real ``backfill`` process with a token that breaks the token rule: exit 2 naming
+    where it came from, the token not quoted, and no spool file left behind."""
+    make_log_set(tmp_path / "logs", count=5)
+    state = tmp_path / "state"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[api]\nurl = "http://127.0.0.1:9"\ntoken = "so_live_has a space"\n'
+        f'[state]\ndir = "{state}"\n[[servers]]\nid = "{SERVER}"\n'
+        f'log = "{tmp_path / "logs" / "latest.log"}"\ntimezone = "UTC"\n'
+    )
+    result = agent_cli("backfill", str(tmp_path / "logs"), "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert "api.token" in result.stderr and "has a space" not in result.stderr
+    assert not (state / "spool.sqlite3").exists()
 
 
 def test_corrupt_gz_is_reported_others_still_done(tmp_path: Path) -> None:

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent import events
-from agent.app.apitoken import read_token
 from agent.app.config import AgentConfig, load_config
 from agent.app.notify import Notifier, watchdog_interval_seconds
 from agent.app.wiring import (
@@ -40,6 +39,7 @@ from agent.app.wiring import (
     build_uploader,
     ensure_state_dir,
     open_spool,
+    token_provider,
 )
 from agent.errors import AgentError, ConfigError
 from agent.metrics import Metrics
@@ -122,10 +122,10 @@ class Daemon:
                 build_encoder(config, self.metrics, dry_run=True)
             )
         else:
-            read_token(config.api)  # a bad token exits 2 before the spool file is created
+            token = token_provider(config)  # a bad token: exit 2 before the spool is made
             self.spool = open_spool(config, self.metrics)
             self.store = self.spool
-            self.uploader = build_uploader(config, self.spool, self.metrics)
+            self.uploader = build_uploader(config, self.spool, self.metrics, token)
             self.sink = SpoolSink(self.spool, build_encoder(config, self.metrics, dry_run=False))
         self.tailer = self._new_tailer(config)
 

@@ -8,7 +8,6 @@ Nothing here parses or sends; it builds components and connects them. Both sinks
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from agent.state import statedir
 from agent.state.spool import SPOOL_FILE, Spool, SpoolOptions
 
 if TYPE_CHECKING:  # the uploader pulls in aiohttp: imported only when a command ships
+    from agent.ship.auth import TokenProvider
     from agent.ship.options import UploaderOptions
     from agent.ship.uploader import Uploader
 
@@ -132,19 +132,22 @@ def uploader_options(config: AgentConfig) -> UploaderOptions:
     return UploaderOptions(**{name: getattr(api, name) for name in keys})
 
 
-def build_uploader(
-    config: AgentConfig,
-    spool: Spool,
-    metrics: Metrics,
-    token_loader: Callable[[], object] | None = None,
-) -> Uploader:
-    """The uploader for ``[api]``, reading the token now and again after auth errors."""
+def token_provider(config: AgentConfig) -> TokenProvider:
+    """The API token, read now (a bad one raises ConfigError) and again after auth errors
+    or SIGHUP. Commands that ship read it before opening the spool, so a bad token leaves
+    no state behind."""
     from agent.ship.auth import TokenProvider
+
+    return TokenProvider(lambda: read_token(config.api))
+
+
+def build_uploader(
+    config: AgentConfig, spool: Spool, metrics: Metrics, token: TokenProvider
+) -> Uploader:
+    """The uploader for ``[api]``, sending with ``token`` (:func:`token_provider`)."""
     from agent.ship.uploader import Uploader
     from agent.state.deadletter import DEAD_LETTER_FILE, DeadLetterFile
 
     options = uploader_options(config)
-    loader = token_loader or (lambda: read_token(config.api))
-    provider = TokenProvider(loader)  # type: ignore[arg-type]
     dead_letters = DeadLetterFile(ensure_state_dir(config) / DEAD_LETTER_FILE)
-    return Uploader(spool, options, provider, dead_letters=dead_letters, metrics=metrics)
+    return Uploader(spool, options, token, dead_letters=dead_letters, metrics=metrics)

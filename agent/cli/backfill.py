@@ -41,6 +41,7 @@ from agent.app.wiring import (
     ensure_state_dir,
     found_sources,
     open_spool,
+    token_provider,
 )
 from agent.backfill.dryrun import run_dry
 from agent.backfill.encode import EncodeSettings
@@ -240,11 +241,12 @@ def _ship_locked(
     totals: Totals,
 ) -> None:
     metrics = Metrics()
+    token = token_provider(config)  # a bad token: exit 2 before the spool is made
     spool = open_spool(config, metrics)
     try:
         ship = ShipContext(
             spool,
-            build_uploader(config, spool, metrics),
+            build_uploader(config, spool, metrics, token),
             metrics,
             read,
             _encode_settings(entry_filter, config, dry_run=False),
