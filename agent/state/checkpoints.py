@@ -14,8 +14,11 @@ from agent.model import Checkpoint
 
 
 def save(db: sqlite3.Connection, checkpoint: Checkpoint, *, as_latest: bool = True) -> None:
-    """Upsert ``checkpoint``; ``as_latest=False`` (backfill of old files) keeps it from
-    becoming the server's most recent one."""
+    """Upsert ``checkpoint``, dropping the row it replaces (a narrower fingerprint of the
+    same file); ``as_latest=False`` (backfill of old files) keeps it from becoming the
+    server's most recent one."""
+    if checkpoint.replaces is not None:
+        _forget(db, checkpoint.server_id, checkpoint.replaces)
     if not as_latest:
         # A new row sorts before every other; an existing row keeps its place.
         db.execute(
@@ -34,7 +37,7 @@ def save(db: sqlite3.Connection, checkpoint: Checkpoint, *, as_latest: bool = Tr
     )
 
 
-def forget(db: sqlite3.Connection, server_id: str, fingerprint: str) -> None:
+def _forget(db: sqlite3.Connection, server_id: str, fingerprint: str) -> None:
     """Drop the row of a fingerprint a wider one of the same file replaced."""
     db.execute(
         "DELETE FROM checkpoints WHERE server_id = ? AND fingerprint = ?", (server_id, fingerprint)

@@ -129,10 +129,6 @@ class Spool:
                     last_id = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
                     for _, checkpoint, context in batch:
                         if checkpoint is not None:
-                            if checkpoint.replaces is not None:
-                                checkpoints.forget(
-                                    self._db, checkpoint.server_id, checkpoint.replaces
-                                )
                             checkpoints.save(self._db, checkpoint, as_latest=as_latest)
                         if context is not None and checkpoint is not None:
                             schema.save_context(self._db, checkpoint.server_id, context)
